@@ -1,0 +1,182 @@
+/**
+ * Job definitions: a name, a payload schema and the options that govern every run.
+ *
+ * A definition carries no handler, so producers import it without pulling in what the
+ * handler needs. The worker attaches the handler with `.handle(...)` and collects handlers
+ * in `JobRegistry.layer`; the handler's requirements then become the registry layer's
+ * requirements, so a worker that lacks a service does not typecheck.
+ *
+ * ```ts
+ * export const SendWelcome = Job.make("SendWelcome", {
+ *   payload: { userId: Schema.Number },
+ *   queue: "mailers",
+ *   retry: 5,
+ *   timeout: "30 seconds"
+ * })
+ * ```
+ */
+import type { Effect } from "effect"
+import { Duration, Pipeable, Schema } from "effect"
+import type { JobInfo } from "./CurrentJob.ts"
+import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
+import { queueNameProblem } from "./internal/queueName.ts"
+import { JobClient } from "./JobClient.ts"
+import type { EnqueueError, JobControl } from "./JobErrors.ts"
+import type { EnqueueResult, QueueStoreError } from "./QueueStore.ts"
+import * as RetryPolicy from "./RetryPolicy.ts"
+
+export { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
+
+/** A schema a job can carry (it must not need services to encode or decode). */
+export type AnySchema = Schema.Top
+
+/** `payload` may be a struct's fields or any schema. */
+export type PayloadInput = Schema.Struct.Fields | AnySchema
+
+/** The schema a `PayloadInput` stands for. */
+export type PayloadSchema<P extends PayloadInput> = P extends AnySchema
+  ? P
+  : P extends Schema.Struct.Fields
+    ? Schema.Struct<P>
+    : never
+
+/** Options of a job definition: this bag is where later features (unique, locks…) plug in. */
+export interface JobOptions<P extends PayloadInput, S extends AnySchema, Err extends AnySchema> {
+  readonly payload: P
+  /** What the handler returns (kept for batches and callers that await a result). */
+  readonly success?: S | undefined
+  /** The handler's typed failures. */
+  readonly error?: Err | undefined
+  /** Default queue (default `"default"`); `enqueue(…, { queue })` overrides it. */
+  readonly queue?: string | undefined
+  /** `false`, a number of retries, any `Schedule`, or a `RetryPolicy` (default: Sidekiq's 25). */
+  readonly retry?: RetryPolicy.RetryInput | undefined
+  /** Interrupt a run that takes longer; the attempt fails with `JobTimeout` and is retried. */
+  readonly timeout?: Duration.Input | undefined
+}
+
+/** When and where to enqueue. */
+export interface EnqueueOptions {
+  /** Your own id: enqueueing an id that exists is a no-op reported as `duplicate`. */
+  readonly id?: string | undefined
+  /** Overrides the job's queue. */
+  readonly queue?: string | undefined
+  /** Run after this delay (perform_in). */
+  readonly in?: Duration.Input | undefined
+  /** Run at this time (perform_at). */
+  readonly at?: Date | { readonly epochMilliseconds: number } | number | undefined
+}
+
+/** Handler type of a job: payload and job info in, success out, typed errors or control signals. */
+export type HandlerFunction<P extends AnySchema, S extends AnySchema, Err extends AnySchema, R> = (
+  payload: P["Type"],
+  job: JobInfo
+) => Effect.Effect<S["Type"], Err["Type"] | JobControl, R>
+
+const TypeId = "~@effect-jobs/core/Job" as const
+
+/** A job definition. */
+export interface Job<
+  out Name extends string = string,
+  in out P extends AnySchema = AnySchema,
+  in out S extends AnySchema = AnySchema,
+  in out Err extends AnySchema = AnySchema
+> extends Pipeable.Pipeable {
+  readonly [TypeId]: typeof TypeId
+  readonly name: Name
+  readonly payloadSchema: P
+  readonly successSchema: S
+  readonly errorSchema: Err
+  readonly queue: string
+  readonly retry: RetryPolicy.RetryPolicy
+  readonly timeout: Duration.Duration | undefined
+  /** The options as given, for features that read their own keys. */
+  readonly options: JobOptions<PayloadInput, S, Err>
+  /** @internal */
+  readonly codec: PayloadCodec
+  /** Attaches the handler (worker side); collect the result with `JobRegistry.layer`. */
+  handle<R>(handler: HandlerFunction<P, S, Err, R>): JobHandler<R>
+  /** Enqueues one job through the `JobClient`. */
+  enqueue(
+    payload: P["Type"],
+    options?: EnqueueOptions
+  ): Effect.Effect<EnqueueResult, EnqueueError | QueueStoreError, JobClient>
+  /** Enqueues many jobs, validated first, then written in chunks of one call each. */
+  enqueueMany(
+    payloads: Iterable<P["Type"]>,
+    options?: Omit<EnqueueOptions, "id">
+  ): Effect.Effect<ReadonlyArray<EnqueueResult>, EnqueueError | QueueStoreError, JobClient>
+}
+
+/** Any job definition. */
+export type Any = Job<string, any, any, any>
+
+/** A handler attached to its definition, requiring `R`. */
+export interface JobHandler<out R> {
+  readonly job: Any
+  readonly run: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown, R>
+}
+
+/** The payload type of a definition. */
+export type Payload<J> = J extends Job<string, infer P, any, any> ? P["Type"] : never
+
+const JobProto = {
+  [TypeId]: TypeId,
+  pipe() {
+    // biome-ignore lint/complexity/noArguments: Pipeable's variadic pipe
+    return Pipeable.pipeArguments(this, arguments)
+  },
+  handle(this: Any, handler: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown, unknown>) {
+    return { job: this, run: handler }
+  },
+  enqueue(this: Any, payload: unknown, options?: EnqueueOptions) {
+    return JobClient.use((client) => client.enqueue(this, payload, options))
+  },
+  enqueueMany(this: Any, payloads: Iterable<unknown>, options?: Omit<EnqueueOptions, "id">) {
+    return JobClient.use((client) => client.enqueueMany(this, payloads, options))
+  }
+}
+
+/** Defines a job. Throws at definition time on a malformed name, queue, retry or timeout. */
+export const make = <
+  const Name extends string,
+  P extends PayloadInput,
+  S extends AnySchema = typeof Schema.Void,
+  Err extends AnySchema = typeof Schema.Never
+>(
+  name: Name,
+  options: JobOptions<P, S, Err>
+): Job<Name, PayloadSchema<P>, S, Err> => {
+  if (!/^[A-Za-z_][A-Za-z0-9_.:-]{0,199}$/.test(name)) {
+    throw new TypeError(
+      `Job.make: name ${JSON.stringify(name)} must start with a letter or '_' and use letters, digits, '_', '.', ':' or '-'`
+    )
+  }
+  const queue = options.queue ?? "default"
+  const problem = queueNameProblem(queue)
+  if (problem !== undefined) throw new TypeError(`Job.make(${name}): ${problem}`)
+  let timeout: Duration.Duration | undefined
+  if (options.timeout !== undefined) {
+    timeout = Duration.fromInputUnsafe(options.timeout)
+    if (Duration.toMillis(timeout) <= 0) throw new RangeError(`Job.make(${name}): timeout must be positive`)
+  }
+  const payloadSchema = (
+    Schema.isSchema(options.payload) ? options.payload : Schema.Struct(options.payload as Schema.Struct.Fields)
+  ) as PayloadSchema<P>
+  const job = Object.create(JobProto)
+  Object.assign(job, {
+    name,
+    payloadSchema,
+    successSchema: options.success ?? Schema.Void,
+    errorSchema: options.error ?? Schema.Never,
+    queue,
+    retry: RetryPolicy.fromInput(options.retry),
+    timeout,
+    options,
+    codec: makePayloadCodec(payloadSchema)
+  })
+  return job
+}
+
+/** Whether a value is a job definition. */
+export const isJob = (u: unknown): u is Any => typeof u === "object" && u !== null && TypeId in u

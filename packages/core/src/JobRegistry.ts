@@ -1,0 +1,53 @@
+/**
+ * The registry of handlers a worker runs, keyed by job name.
+ *
+ * `JobRegistry.layer(SendWelcome.handle(...), ImportRow.handle(...))` captures the services
+ * the handlers need when the layer is built, so the layer requires exactly the union of
+ * the handlers' requirements and the worker itself needs nothing more.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { JobInfo } from "./CurrentJob.ts"
+import type * as Job from "./Job.ts"
+
+/** A handler ready to run: its requirements are already provided. */
+export interface RegisteredHandler {
+  readonly job: Job.Any
+  readonly run: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown>
+}
+
+/** The handlers a worker knows. */
+export class JobRegistry extends Context.Service<
+  JobRegistry,
+  {
+    readonly get: (name: string) => RegisteredHandler | undefined
+    readonly names: ReadonlyArray<string>
+  }
+>()("@effect-jobs/core/JobRegistry") {}
+
+type Requirements<Handlers extends ReadonlyArray<Job.JobHandler<any>>> =
+  Handlers[number] extends Job.JobHandler<infer R> ? R : never
+
+/** Builds a registry from handlers, providing each with the services it needs. */
+export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
+  ...handlers: Handlers
+): Effect.Effect<JobRegistry["Service"], never, Requirements<Handlers>> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<Requirements<Handlers>>()
+    const byName = new Map<string, RegisteredHandler>()
+    for (const handler of handlers) {
+      if (byName.has(handler.job.name)) {
+        return yield* Effect.die(new Error(`JobRegistry: two handlers for ${handler.job.name}; register each job once`))
+      }
+      byName.set(handler.job.name, {
+        job: handler.job,
+        run: (payload, info) =>
+          Effect.provideContext(handler.run(payload, info), context) as Effect.Effect<unknown, unknown>
+      })
+    }
+    return JobRegistry.of({ get: (name) => byName.get(name), names: [...byName.keys()] })
+  })
+
+/** The registry as a layer; requires what the handlers require. */
+export const layer = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
+  ...handlers: Handlers
+): Layer.Layer<JobRegistry, never, Requirements<Handlers>> => Layer.effect(JobRegistry, make(...handlers))

@@ -1,0 +1,184 @@
+/**
+ * The queue store contract and its in-memory implementation.
+ *
+ * A `QueueStore` holds jobs in five places: ready queues (FIFO per queue), the scheduled
+ * set (enqueued for later), the retry set (failed, waiting for their next attempt), leases
+ * (claimed by a worker) and the dead set. Every operation is one atomic transition, so a
+ * Redis implementation can make each one a single Lua script. Settlements (`ack`,
+ * `retry`, `kill`, `discard`, `requeue`) are fenced by the lease token: a worker that lost
+ * its lease cannot change a job that now belongs to someone else.
+ *
+ * Due times are judged by the store's clock (`Clock` here, so `TestClock` drives it;
+ * Redis `TIME` in the Redis store). Callers pass delays, never their own "now".
+ */
+import { Context, Duration, type Effect, Layer, type Option, Schema } from "effect"
+import { makeMemoryQueueStore } from "./internal/memoryQueueStore.ts"
+import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "./JobRecord.ts"
+
+/** A job to write: the client has already validated and encoded the payload. */
+export interface NewJob {
+  readonly id: string
+  readonly name: string
+  readonly queue: string
+  readonly payload: string
+  /** Run this long after the store's now. */
+  readonly delayMillis?: number | undefined
+  /** Run at this epoch time; wins over `delayMillis`. */
+  readonly runAtMillis?: number | undefined
+}
+
+/** What `enqueue` did with one job. `duplicate`: a job with that id already exists, nothing changed. */
+export type EnqueueOutcome = "enqueued" | "scheduled" | "duplicate"
+
+/** The result of enqueueing one job. */
+export interface EnqueueResult {
+  readonly id: string
+  readonly outcome: EnqueueOutcome
+}
+
+/** The sets an admin can page through and act on. */
+export type JobSet = "scheduled" | "retry" | "dead"
+
+/** One page of a set or queue. */
+export interface JobPage {
+  readonly jobs: ReadonlyArray<StoredJob>
+  readonly total: number
+}
+
+/** Per-queue numbers. */
+export interface QueueStats {
+  readonly name: string
+  readonly size: number
+  readonly paused: boolean
+  /** Age of the oldest ready job in milliseconds (0 when empty). */
+  readonly latencyMillis: number
+}
+
+/** Store-wide numbers. */
+export interface StoreStats {
+  readonly processed: number
+  readonly failed: number
+  readonly queues: ReadonlyArray<QueueStats>
+  readonly scheduled: number
+  readonly retry: number
+  readonly dead: number
+  readonly leased: number
+}
+
+/** Bounds on the dead set: it is trimmed oldest first past either. */
+export interface DeadSetLimits {
+  readonly maxJobs: number
+  readonly maxAge: Duration.Duration
+}
+
+/** Sidekiq's dead-set defaults: 10,000 jobs, 180 days. */
+export const defaultDeadSetLimits: DeadSetLimits = {
+  maxJobs: 10_000,
+  maxAge: Duration.days(180)
+}
+
+/** Raised when the store cannot be reached or answers something unexpected. */
+export class QueueStoreError extends Schema.TaggedError<QueueStoreError>()("QueueStoreError", {
+  message: Schema.String,
+  retryable: Schema.Boolean,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** The queue store service. */
+export class QueueStore extends Context.Service<
+  QueueStore,
+  {
+    /** Writes jobs; an id that already exists is left alone and reported as `duplicate`. */
+    readonly enqueue: (jobs: ReadonlyArray<NewJob>) => Effect.Effect<ReadonlyArray<EnqueueResult>, QueueStoreError>
+    /**
+     * Promotes due scheduled and retry jobs, then takes up to `limit` ready jobs from the
+     * queues in the given order (skipping paused ones) as leases owned by `owner`, counting
+     * one attempt each.
+     */
+    readonly claim: (options: {
+      readonly queues: ReadonlyArray<string>
+      readonly limit: number
+      readonly owner: string
+      readonly leaseMillis: number
+    }) => Effect.Effect<ReadonlyArray<ClaimedJob>, QueueStoreError>
+    /** Pushes the deadlines of these leases out; returns the ids whose lease is no longer held. */
+    readonly extendLeases: (
+      leases: ReadonlyArray<Lease>,
+      leaseMillis: number
+    ) => Effect.Effect<ReadonlyArray<string>, QueueStoreError>
+    /** Completes jobs (batched); returns how many leases were still held. */
+    readonly ack: (leases: ReadonlyArray<Lease>) => Effect.Effect<number, QueueStoreError>
+    /**
+     * Moves a claimed job to the retry set, due after `delayMillis`. With
+     * `countAttempt: false` (`RetryIn`) the claim's attempt is given back.
+     */
+    readonly retry: (
+      lease: Lease,
+      options: {
+        readonly delayMillis: number
+        readonly error?: AttemptError | undefined
+        readonly countAttempt: boolean
+      }
+    ) => Effect.Effect<boolean, QueueStoreError>
+    /** Moves a claimed job to the dead set with a reason; trims the dead set to its limits. */
+    readonly kill: (
+      lease: Lease,
+      options: {
+        readonly reason: string
+        readonly error?: AttemptError | undefined
+      }
+    ) => Effect.Effect<boolean, QueueStoreError>
+    /** Drops a claimed job on purpose (`Job.Discard`). */
+    readonly discard: (lease: Lease) => Effect.Effect<boolean, QueueStoreError>
+    /** Puts a claimed job back at the head of its queue without counting the attempt (interruption). */
+    readonly requeue: (lease: Lease) => Effect.Effect<boolean, QueueStoreError>
+    /** Puts jobs whose lease ran out back at the head of their queue (the attempt stays counted). */
+    readonly reap: Effect.Effect<number, QueueStoreError>
+    /** Moves due scheduled and retry jobs to their ready queues. */
+    readonly promote: Effect.Effect<number, QueueStoreError>
+    /**
+     * Waits until there may be work for these queues: a new ready job, the next due time,
+     * a resumed queue, or `maxWaitMillis`, whichever comes first.
+     */
+    readonly awaitWork: (queues: ReadonlyArray<string>, maxWaitMillis: number) => Effect.Effect<void, QueueStoreError>
+    readonly pause: (queue: string) => Effect.Effect<void, QueueStoreError>
+    readonly resume: (queue: string) => Effect.Effect<void, QueueStoreError>
+    readonly stats: Effect.Effect<StoreStats, QueueStoreError>
+    /** One job wherever it is. */
+    readonly get: (id: string) => Effect.Effect<Option.Option<StoredJob>, QueueStoreError>
+    /** A page of ready jobs of one queue, oldest first. */
+    readonly listQueue: (
+      queue: string,
+      page: { readonly offset: number; readonly limit: number }
+    ) => Effect.Effect<JobPage, QueueStoreError>
+    /** A page of a set: scheduled and retry by due time, dead newest first. */
+    readonly list: (
+      set: JobSet,
+      page: { readonly offset: number; readonly limit: number }
+    ) => Effect.Effect<JobPage, QueueStoreError>
+    /** Moves jobs of a set to the tail of their ready queue now; dead jobs get their attempts reset. */
+    readonly retryNow: (set: JobSet, ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
+    /** Deletes jobs from a set; returns how many were there. */
+    readonly remove: (set: JobSet, ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
+  }
+>()("@effect-jobs/core/QueueStore") {}
+
+/** Options of the in-memory store. */
+export interface MemoryOptions {
+  readonly deadSet?: Partial<DeadSetLimits> | undefined
+}
+
+/** Builds an in-memory store whose times come from `Clock`. */
+export const makeMemory = (options?: MemoryOptions): Effect.Effect<QueueStore["Service"]> =>
+  makeMemoryQueueStore({
+    maxJobs: options?.deadSet?.maxJobs ?? defaultDeadSetLimits.maxJobs,
+    maxAge: options?.deadSet?.maxAge ?? defaultDeadSetLimits.maxAge
+  })
+
+/** An in-memory store: one process, lost on exit. The embedded default and the test store. */
+export const layerMemory = (options?: MemoryOptions): Layer.Layer<QueueStore> =>
+  Layer.effect(QueueStore, makeMemory(options))
+
+/** Whether a state belongs to an admin set. */
+export const isJobSet = (state: JobState): state is JobSet =>
+  state === "scheduled" || state === "retry" || state === "dead"

@@ -1,0 +1,284 @@
+/**
+ * The worker: claims jobs from the store and runs them on supervised fibers.
+ *
+ * One fetch fiber claims as many jobs as there are free slots (one store call), forks a
+ * fiber per job and, when nothing is ready, waits on `QueueStore.awaitWork` (woken by new
+ * work or the next due time, never a busy poll). Background fibers renew the leases of
+ * running jobs (interrupting any whose lease was lost), re-queue expired leases of dead
+ * processes, and refresh this process's registry entry.
+ *
+ * Shutdown follows Sidekiq's manager: stop claiming, wait up to `shutdownTimeout` for
+ * running jobs, then interrupt the rest, whose settlement puts them back at the head of
+ * their queue without counting the attempt. Closing the layer's scope (SIGINT/SIGTERM under
+ * `NodeRuntime.runMain`) runs it.
+ */
+import * as Os from "node:os"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
+import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as JobEvents from "./JobEvents.ts"
+import type { ClaimedJob } from "./JobRecord.ts"
+import { JobRegistry } from "./JobRegistry.ts"
+import type { JobMiddleware } from "./Middleware.ts"
+import * as Processor from "./Processor.ts"
+import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
+import * as QueueSelection from "./QueueSelection.ts"
+import { QueueStore } from "./QueueStore.ts"
+
+/** Worker settings; every one has a default. */
+export interface WorkerOptions {
+  /** Queues to fetch from (default `["default"]`): names (strict order) or weights. */
+  readonly queues?: QueueSelection.QueueSpec | undefined
+  /** Always try queues in the given order, ignoring weights. */
+  readonly strict?: boolean | undefined
+  /** Jobs run at once (default 25). */
+  readonly concurrency?: number | undefined
+  /** How long shutdown waits for running jobs before interrupting them (default 25 s). */
+  readonly shutdownTimeout?: Duration.Input | undefined
+  /** Lease length; renewed every third of it while the job runs (default 30 s). */
+  readonly leaseDuration?: Duration.Input | undefined
+  /** How often expired leases of dead processes are re-queued (default 5 s). */
+  readonly reapInterval?: Duration.Input | undefined
+  /** How often this process refreshes its registry entry (default 5 s). */
+  readonly heartbeatInterval?: Duration.Input | undefined
+  /** Longest idle wait before checking the store again, as a safety net (default 5 s). */
+  readonly pollInterval?: Duration.Input | undefined
+  /** Wrappers around every run, outermost first. */
+  readonly middleware?: ReadonlyArray<JobMiddleware> | undefined
+}
+
+/** A worker option is unusable; the message names it and says what is expected. */
+export class WorkerConfigError extends Schema.TaggedError<WorkerConfigError>()("WorkerConfigError", {
+  option: Schema.String,
+  message: Schema.String
+}) {}
+
+/** A running worker. */
+export class Worker extends Context.Service<
+  Worker,
+  {
+    /** This process's registry id. */
+    readonly id: string
+    /** Stop claiming new jobs; running jobs finish (Sidekiq's "quiet"). */
+    readonly quiet: Effect.Effect<void>
+    /** The jobs running now. */
+    readonly running: Effect.Effect<ReadonlyArray<RunningJob>>
+    /** The registry entry as it would be written now. */
+    readonly info: Effect.Effect<ProcessInfo>
+  }
+>()("@effect-jobs/core/Worker") {}
+
+interface Settings {
+  readonly selection: QueueSelection.QueueSelection
+  readonly concurrency: number
+  readonly shutdownMillis: number
+  readonly leaseMillis: number
+  readonly reapMillis: number
+  readonly heartbeatMillis: number
+  readonly pollMillis: number
+  readonly middleware: ReadonlyArray<JobMiddleware>
+}
+
+const durationOption = (option: string, input: Duration.Input | undefined, fallback: number) => {
+  if (input === undefined) return Effect.succeed(fallback)
+  const duration = Duration.fromInput(input)
+  if (duration._tag === "None" || !Duration.isFinite(duration.value) || Duration.toMillis(duration.value) <= 0) {
+    return Effect.fail(
+      new WorkerConfigError({
+        option,
+        message: `${option}: expected a positive duration such as "10 seconds", got ${String(input)}`
+      })
+    )
+  }
+  return Effect.succeed(Duration.toMillis(duration.value))
+}
+
+const settings = (options: WorkerOptions): Effect.Effect<Settings, WorkerConfigError> =>
+  Effect.gen(function* () {
+    const selection = QueueSelection.parse(options.queues ?? ["default"], options.strict)
+    if (typeof selection === "string") return yield* new WorkerConfigError({ option: "queues", message: selection })
+    const concurrency = options.concurrency ?? 25
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      return yield* new WorkerConfigError({
+        option: "concurrency",
+        message: `concurrency: expected a whole number >= 1, got ${concurrency}`
+      })
+    }
+    return {
+      selection,
+      concurrency,
+      shutdownMillis: yield* durationOption("shutdownTimeout", options.shutdownTimeout, 25_000),
+      leaseMillis: yield* durationOption("leaseDuration", options.leaseDuration, 30_000),
+      reapMillis: yield* durationOption("reapInterval", options.reapInterval, 5_000),
+      heartbeatMillis: yield* durationOption("heartbeatInterval", options.heartbeatInterval, 5_000),
+      pollMillis: yield* durationOption("pollInterval", options.pollInterval, 5_000),
+      middleware: options.middleware ?? []
+    }
+  })
+
+/** Runs a background loop every `millis`, logging and surviving its failures. */
+const every = <E>(millis: number, name: string, body: Effect.Effect<void, E>) =>
+  Effect.forever(
+    Effect.sleep(Duration.millis(millis)).pipe(
+      Effect.andThen(body),
+      Effect.catchCause((cause) => Effect.logWarning(`${name} failed; trying again in ${millis} ms`, cause))
+    )
+  )
+
+interface Slot {
+  readonly job: ClaimedJob
+  readonly startedAt: number
+  fiber: Fiber.Fiber<Processor.Outcome, unknown> | undefined
+}
+
+/** Starts a worker in the current scope; closing the scope shuts it down gracefully. */
+export const make = (options: WorkerOptions = {}) =>
+  Effect.gen(function* () {
+    const config = yield* settings(options)
+    const store = yield* QueueStore
+    const registry = yield* JobRegistry
+    const processes = yield* ProcessRegistry
+    const publish = yield* JobEvents.publisher
+    const clock = yield* Clock.Clock
+    const queueNames = config.selection.queues.map((q) => q.name)
+    const hostname = Os.hostname()
+    const id = `${hostname}:${process.pid}:${SecureRandom.uuidV4Unsafe().slice(0, 8)}`
+    const startedAt = clock.currentTimeMillisUnsafe()
+    const run = Processor.make({ store, registry, middleware: config.middleware, publish })
+
+    const slots = new Map<string, Slot>()
+    const fibers = yield* FiberSet.make<Processor.Outcome, unknown>()
+    let quiet = false
+    const quietSignal = Deferred.makeUnsafe<void>()
+    let slotFreed = Deferred.makeUnsafe<void>()
+
+    const freeSlot = (jobId: string) =>
+      Effect.sync(() => {
+        slots.delete(jobId)
+        const freed = slotFreed
+        slotFreed = Deferred.makeUnsafe<void>()
+        Deferred.doneUnsafe(freed, Effect.void)
+      })
+
+    const start = (job: ClaimedJob) =>
+      Effect.gen(function* () {
+        const slot: Slot = { job, startedAt: clock.currentTimeMillisUnsafe(), fiber: undefined }
+        slots.set(job.id, slot)
+        const fiber = yield* FiberSet.run(fibers, Effect.ensuring(run(job), freeSlot(job.id)))
+        if (slots.get(job.id) === slot) slot.fiber = fiber
+      })
+
+    const runningJobs = (): ReadonlyArray<RunningJob> =>
+      [...slots.values()].map(({ job, startedAt }) => ({
+        id: job.id,
+        name: job.name,
+        queue: job.queue,
+        attempt: job.attempt,
+        startedAt
+      }))
+
+    const info = (): ProcessInfo => ({
+      id,
+      hostname,
+      pid: process.pid,
+      queues: config.selection.queues,
+      strict: config.selection.strict,
+      concurrency: config.concurrency,
+      startedAt,
+      quiet,
+      running: runningJobs(),
+      beatAt: clock.currentTimeMillisUnsafe()
+    })
+
+    const goQuiet = Effect.sync(() => {
+      quiet = true
+      Deferred.doneUnsafe(quietSignal, Effect.void)
+    })
+
+    const fetchOnce = Effect.gen(function* () {
+      const free = config.concurrency - slots.size
+      if (free <= 0) {
+        yield* Effect.raceFirst(Deferred.await(slotFreed), Deferred.await(quietSignal))
+        return
+      }
+      const order = yield* config.selection.order
+      const jobs = yield* store.claim({ queues: order, limit: free, owner: id, leaseMillis: config.leaseMillis })
+      for (const job of jobs) yield* start(job)
+      if (jobs.length === 0) {
+        yield* Effect.raceFirst(store.awaitWork(queueNames, config.pollMillis), Deferred.await(quietSignal))
+      }
+    }).pipe(
+      Effect.catchTag("QueueStoreError", (error) =>
+        Effect.logWarning(`claiming from ${queueNames.join(", ")} failed: ${error.message}; retrying in 1 s`).pipe(
+          Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
+        )
+      )
+    )
+
+    const fetchLoop = Effect.whileLoop({ while: () => !quiet, body: () => fetchOnce, step: () => {} })
+
+    // A job whose lease was lost may already run elsewhere: stop it; its settlement is fenced off.
+    const renewLeases = Effect.gen(function* () {
+      if (slots.size === 0) return
+      const lost = yield* store.extendLeases(
+        [...slots.values()].map(({ job }) => ({ id: job.id, token: job.token })),
+        config.leaseMillis
+      )
+      for (const jobId of lost) {
+        const slot = slots.get(jobId)
+        if (slot?.fiber === undefined) continue
+        yield* Effect.logWarning(
+          `${slot.job.name} ${jobId} lost its lease; interrupting it (it may run again elsewhere)`
+        )
+        yield* Effect.forkDetach(Fiber.interrupt(slot.fiber))
+      }
+    })
+
+    const reap = Effect.flatMap(store.reap, (n) =>
+      n > 0 ? Effect.logInfo(`re-queued ${n} job(s) whose lease expired`) : Effect.void
+    )
+
+    const heartbeat = Effect.suspend(() => processes.heartbeat(info(), config.heartbeatMillis * 3))
+
+    yield* heartbeat.pipe(Effect.catchCause((cause) => Effect.logWarning("first heartbeat failed", cause)))
+    yield* Effect.forkScoped(every(Math.max(10, Math.floor(config.leaseMillis / 3)), "lease renewal", renewLeases))
+    yield* Effect.forkScoped(every(config.reapMillis, "lease reaper", reap))
+    yield* Effect.forkScoped(every(config.heartbeatMillis, "heartbeat", heartbeat))
+    const fetcher = yield* Effect.forkScoped(fetchLoop)
+
+    // Registered after the loops, so it runs before they are interrupted: leases keep being
+    // renewed while running jobs drain.
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        yield* goQuiet
+        yield* Fiber.await(fetcher)
+        if (slots.size > 0) {
+          yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownMillis} ms for ${slots.size} job(s)`)
+          const drained = yield* Effect.timeoutOption(
+            FiberSet.awaitEmpty(fibers),
+            Duration.millis(config.shutdownMillis)
+          )
+          if (Option.isNone(drained)) {
+            yield* Effect.logWarning(
+              `shutdown timeout reached: interrupting ${slots.size} job(s); they go back to their queue`
+            )
+            yield* FiberSet.clear(fibers)
+            yield* FiberSet.awaitEmpty(fibers)
+          }
+        }
+        yield* processes.remove(id).pipe(Effect.ignore)
+      })
+    )
+
+    return Worker.of({
+      id,
+      quiet: goQuiet,
+      running: Effect.sync(runningJobs),
+      info: Effect.sync(info)
+    })
+  })
+
+/** The worker as a layer: built, it runs; released, it shuts down gracefully. */
+export const layer = (
+  options?: WorkerOptions
+): Layer.Layer<Worker, WorkerConfigError, QueueStore | JobRegistry | ProcessRegistry> =>
+  Layer.effect(Worker, make(options))

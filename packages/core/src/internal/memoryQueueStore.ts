@@ -1,0 +1,431 @@
+/**
+ * The in-memory `QueueStore`. Each operation runs synchronously inside one `Effect.sync`,
+ * which makes it atomic on the single JavaScript thread, the same guarantee the Redis
+ * store gets from one Lua script per transition.
+ */
+import { Clock, Deferred, Duration, Effect, Option } from "effect"
+import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
+import { maxErrorsKept } from "../JobRecord.ts"
+import type { DeadSetLimits, EnqueueResult, JobPage, JobSet, NewJob, QueueStats, QueueStore } from "../QueueStore.ts"
+import { Deque } from "./Deque.ts"
+
+interface Entry {
+  id: string
+  name: string
+  queue: string
+  payload: string
+  enqueuedAt: number
+  runAt: number
+  attempt: number
+  errors: Array<AttemptError>
+  state: JobState
+  token: string | undefined
+  leaseDeadline: number
+  claims: number
+  deadReason: string | undefined
+  diedAt: number | undefined
+}
+
+/** Entries ordered by a time, ties broken by insertion order. */
+class TimeOrdered {
+  private readonly entries: Array<Entry> = []
+  private readonly key: (entry: Entry) => number
+  constructor(key: (entry: Entry) => number) {
+    this.key = key
+  }
+
+  get length(): number {
+    return this.entries.length
+  }
+  insert(entry: Entry): void {
+    const t = this.key(entry)
+    let lo = 0
+    let hi = this.entries.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if (this.key(this.entries[mid]!) <= t) lo = mid + 1
+      else hi = mid
+    }
+    this.entries.splice(lo, 0, entry)
+  }
+  remove(entry: Entry): boolean {
+    const index = this.entries.indexOf(entry)
+    if (index < 0) return false
+    this.entries.splice(index, 1)
+    return true
+  }
+  /** Removes and returns the entries whose time is at or before `t`. */
+  takeUntil(t: number): Array<Entry> {
+    let n = 0
+    while (n < this.entries.length && this.key(this.entries[n]!) <= t) n++
+    return this.entries.splice(0, n)
+  }
+  /** The first time among entries matching the predicate. */
+  firstTime(predicate: (entry: Entry) => boolean): number | undefined {
+    for (const entry of this.entries) if (predicate(entry)) return this.key(entry)
+    return undefined
+  }
+  slice(offset: number, limit: number): Array<Entry> {
+    return this.entries.slice(offset, offset + limit)
+  }
+  sliceFromEnd(offset: number, limit: number): Array<Entry> {
+    const end = this.entries.length - offset
+    return this.entries.slice(Math.max(0, end - limit), Math.max(0, end)).reverse()
+  }
+  first(): Entry | undefined {
+    return this.entries[0]
+  }
+  shift(): Entry | undefined {
+    return this.entries.shift()
+  }
+}
+
+const toStored = (entry: Entry): StoredJob => ({
+  id: entry.id,
+  name: entry.name,
+  queue: entry.queue,
+  payload: entry.payload,
+  enqueuedAt: entry.enqueuedAt,
+  runAt: entry.runAt,
+  attempt: entry.attempt,
+  errors: entry.errors.slice(),
+  deadReason: entry.deadReason,
+  diedAt: entry.diedAt,
+  state: entry.state
+})
+
+const pushError = (entry: Entry, error: AttemptError | undefined) => {
+  if (error === undefined) return
+  entry.errors.push(error)
+  if (entry.errors.length > maxErrorsKept) entry.errors.splice(0, entry.errors.length - maxErrorsKept)
+}
+
+export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<QueueStore["Service"]> =>
+  Effect.gen(function* () {
+    const clock = yield* Clock.Clock
+    const now = () => clock.currentTimeMillisUnsafe()
+    const maxDeadAge = Duration.toMillis(deadLimits.maxAge)
+
+    const jobs = new Map<string, Entry>()
+    const ready = new Map<string, Deque<Entry>>()
+    const scheduled = new TimeOrdered((e) => e.runAt)
+    const retries = new TimeOrdered((e) => e.runAt)
+    const dead = new TimeOrdered((e) => e.diedAt ?? 0)
+    const leased = new Set<Entry>()
+    const paused = new Set<string>()
+    let processed = 0
+    let failed = 0
+    let wake = Deferred.makeUnsafe<void>()
+
+    const signal = () => {
+      const current = wake
+      wake = Deferred.makeUnsafe<void>()
+      Deferred.doneUnsafe(current, Effect.void)
+    }
+    const readyQueue = (queue: string) => {
+      let deque = ready.get(queue)
+      if (deque === undefined) {
+        deque = new Deque()
+        ready.set(queue, deque)
+      }
+      return deque
+    }
+    const makeReady = (entry: Entry, front: boolean, at: number) => {
+      entry.state = "ready"
+      entry.token = undefined
+      if (!front) entry.runAt = at
+      if (front) readyQueue(entry.queue).pushFront(entry)
+      else readyQueue(entry.queue).pushBack(entry)
+    }
+    const promoteDue = (t: number) => {
+      let moved = 0
+      for (const set of [scheduled, retries]) {
+        for (const entry of set.takeUntil(t)) {
+          makeReady(entry, false, entry.runAt)
+          moved++
+        }
+      }
+      return moved
+    }
+    // A settlement applies only while the caller's token is the job's current lease.
+    const held = (lease: Lease): Entry | undefined => {
+      const entry = jobs.get(lease.id)
+      return entry !== undefined && entry.state === "leased" && entry.token === lease.token ? entry : undefined
+    }
+    const release = (entry: Entry) => {
+      leased.delete(entry)
+      entry.token = undefined
+    }
+    const trimDead = (t: number) => {
+      let oldest = dead.first()
+      while (oldest !== undefined && (dead.length > deadLimits.maxJobs || t - (oldest.diedAt ?? 0) > maxDeadAge)) {
+        dead.shift()
+        jobs.delete(oldest.id)
+        oldest = dead.first()
+      }
+    }
+    const setOf = (set: JobSet) => (set === "scheduled" ? scheduled : set === "retry" ? retries : dead)
+    const page = (entries: Array<Entry>, total: number): JobPage => ({ jobs: entries.map(toStored), total })
+
+    const service: QueueStore["Service"] = {
+      enqueue: (newJobs: ReadonlyArray<NewJob>) =>
+        Effect.sync(() => {
+          const t = now()
+          const results: Array<EnqueueResult> = []
+          for (const job of newJobs) {
+            if (jobs.has(job.id)) {
+              results.push({ id: job.id, outcome: "duplicate" })
+              continue
+            }
+            const runAt = job.runAtMillis ?? t + (job.delayMillis ?? 0)
+            const entry: Entry = {
+              id: job.id,
+              name: job.name,
+              queue: job.queue,
+              payload: job.payload,
+              enqueuedAt: t,
+              runAt: Math.max(runAt, t),
+              attempt: 0,
+              errors: [],
+              state: "scheduled",
+              token: undefined,
+              leaseDeadline: 0,
+              claims: 0,
+              deadReason: undefined,
+              diedAt: undefined
+            }
+            jobs.set(job.id, entry)
+            if (runAt > t) {
+              scheduled.insert(entry)
+              results.push({ id: job.id, outcome: "scheduled" })
+            } else {
+              makeReady(entry, false, t)
+              results.push({ id: job.id, outcome: "enqueued" })
+            }
+          }
+          // A scheduled job may now be the earliest due time a sleeping worker must wake for.
+          signal()
+          return results
+        }),
+
+      claim: ({ leaseMillis, limit, owner, queues }) =>
+        Effect.sync(() => {
+          const t = now()
+          promoteDue(t)
+          const claimed: Array<ClaimedJob> = []
+          for (const queue of queues) {
+            if (paused.has(queue)) continue
+            const deque = ready.get(queue)
+            while (deque !== undefined && claimed.length < limit) {
+              const entry = deque.popFront()
+              if (entry === undefined) break
+              entry.state = "leased"
+              entry.attempt++
+              entry.claims++
+              entry.token = `${owner}:${entry.claims}`
+              entry.leaseDeadline = t + leaseMillis
+              leased.add(entry)
+              claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
+            }
+            if (claimed.length >= limit) break
+          }
+          return claimed
+        }),
+
+      extendLeases: (leases, leaseMillis) =>
+        Effect.sync(() => {
+          const deadline = now() + leaseMillis
+          const lost: Array<string> = []
+          for (const lease of leases) {
+            const entry = held(lease)
+            if (entry === undefined) lost.push(lease.id)
+            else entry.leaseDeadline = deadline
+          }
+          return lost
+        }),
+
+      ack: (leases) =>
+        Effect.sync(() => {
+          let settled = 0
+          for (const lease of leases) {
+            const entry = held(lease)
+            if (entry === undefined) continue
+            release(entry)
+            jobs.delete(entry.id)
+            processed++
+            settled++
+          }
+          return settled
+        }),
+
+      retry: (lease, { countAttempt, delayMillis, error }) =>
+        Effect.sync(() => {
+          const entry = held(lease)
+          if (entry === undefined) return false
+          release(entry)
+          if (countAttempt) failed++
+          else entry.attempt--
+          pushError(entry, error)
+          entry.state = "retry"
+          entry.runAt = now() + Math.max(0, delayMillis)
+          retries.insert(entry)
+          signal()
+          return true
+        }),
+
+      kill: (lease, { error, reason }) =>
+        Effect.sync(() => {
+          const entry = held(lease)
+          if (entry === undefined) return false
+          const t = now()
+          release(entry)
+          failed++
+          pushError(entry, error)
+          entry.state = "dead"
+          entry.deadReason = reason
+          entry.diedAt = t
+          dead.insert(entry)
+          trimDead(t)
+          return true
+        }),
+
+      discard: (lease) =>
+        Effect.sync(() => {
+          const entry = held(lease)
+          if (entry === undefined) return false
+          release(entry)
+          jobs.delete(entry.id)
+          return true
+        }),
+
+      requeue: (lease) =>
+        Effect.sync(() => {
+          const entry = held(lease)
+          if (entry === undefined) return false
+          release(entry)
+          entry.attempt--
+          makeReady(entry, true, 0)
+          signal()
+          return true
+        }),
+
+      reap: Effect.sync(() => {
+        const t = now()
+        let reaped = 0
+        for (const entry of leased) {
+          if (entry.leaseDeadline > t) continue
+          release(entry)
+          makeReady(entry, true, 0)
+          reaped++
+        }
+        if (reaped > 0) signal()
+        return reaped
+      }),
+
+      promote: Effect.sync(() => {
+        const moved = promoteDue(now())
+        if (moved > 0) signal()
+        return moved
+      }),
+
+      awaitWork: (queues, maxWaitMillis) =>
+        Effect.suspend(() => {
+          const t = now()
+          const wanted = new Set(queues)
+          for (const queue of queues) {
+            if (!paused.has(queue) && (ready.get(queue)?.length ?? 0) > 0) return Effect.void
+          }
+          let wait = maxWaitMillis
+          for (const set of [scheduled, retries]) {
+            const due = set.firstTime((e) => wanted.has(e.queue) && !paused.has(e.queue))
+            if (due !== undefined) wait = Math.min(wait, due - t)
+          }
+          if (wait <= 0) return Effect.void
+          return Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(wait)))
+        }),
+
+      pause: (queue) => Effect.sync(() => void paused.add(queue)),
+
+      resume: (queue) =>
+        Effect.sync(() => {
+          if (paused.delete(queue)) signal()
+        }),
+
+      stats: Effect.sync(() => {
+        const t = now()
+        const names = new Set<string>([...ready.keys(), ...paused])
+        const queues: Array<QueueStats> = [...names].sort().map((name) => {
+          const deque = ready.get(name)
+          const oldest = deque?.peekFront()
+          return {
+            name,
+            size: deque?.length ?? 0,
+            paused: paused.has(name),
+            latencyMillis: oldest === undefined ? 0 : Math.max(0, t - oldest.runAt)
+          }
+        })
+        return {
+          processed,
+          failed,
+          queues,
+          scheduled: scheduled.length,
+          retry: retries.length,
+          dead: dead.length,
+          leased: leased.size
+        }
+      }),
+
+      get: (id) =>
+        Effect.sync(() => {
+          const entry = jobs.get(id)
+          return entry === undefined ? Option.none() : Option.some(toStored(entry))
+        }),
+
+      listQueue: (queue, { limit, offset }) =>
+        Effect.sync(() => {
+          const deque = ready.get(queue)
+          return deque === undefined ? page([], 0) : page(deque.slice(offset, limit), deque.length)
+        }),
+
+      list: (set, { limit, offset }) =>
+        Effect.sync(() => {
+          const ordered = setOf(set)
+          const entries = set === "dead" ? ordered.sliceFromEnd(offset, limit) : ordered.slice(offset, limit)
+          return page(entries, ordered.length)
+        }),
+
+      retryNow: (set, ids) =>
+        Effect.sync(() => {
+          const t = now()
+          let moved = 0
+          for (const id of ids) {
+            const entry = jobs.get(id)
+            if (entry === undefined || entry.state !== set) continue
+            setOf(set).remove(entry)
+            if (set === "dead") {
+              entry.attempt = 0
+              entry.deadReason = undefined
+              entry.diedAt = undefined
+            }
+            makeReady(entry, false, t)
+            moved++
+          }
+          if (moved > 0) signal()
+          return moved
+        }),
+
+      remove: (set, ids) =>
+        Effect.sync(() => {
+          let removed = 0
+          for (const id of ids) {
+            const entry = jobs.get(id)
+            if (entry === undefined || entry.state !== set) continue
+            setOf(set).remove(entry)
+            jobs.delete(id)
+            removed++
+          }
+          return removed
+        })
+    }
+    return service
+  })

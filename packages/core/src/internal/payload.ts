@@ -1,0 +1,147 @@
+/**
+ * Payload encoding for the client and decoding for the worker: schema → JSON value →
+ * text, with every refusal phrased as `Job.payload.path: problem`.
+ */
+import { Effect, Predicate, Schema, SchemaIssue } from "effect"
+import { InvalidPayload, PayloadTooLarge } from "../JobErrors.ts"
+
+type Issue = { readonly path: string; readonly message: string }
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** `["to", "emails", 2]` → `.to.emails[2]` */
+export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
+  path.map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`)).join("")
+
+/** The schema issues of a failed encode or decode, each with its full path. */
+export const schemaIssues = (prefix: string, issue: SchemaIssue.Issue): Array<Issue> =>
+  formatter(issue).issues.map((entry) => ({
+    path:
+      prefix + formatPath((entry.path ?? []).map((segment) => (typeof segment === "object" ? segment.key : segment))),
+    message: entry.message
+  }))
+
+const describe = (value: unknown): string => {
+  if (value === undefined) return "undefined"
+  if (typeof value === "function") return "a function"
+  if (typeof value === "bigint") return `the bigint ${value}n`
+  if (typeof value === "symbol") return "a symbol"
+  if (typeof value === "number") return String(value)
+  if (value instanceof Date) return "a Date"
+  if (value instanceof Map) return "a Map"
+  if (value instanceof Set) return "a Set"
+  return `an instance of ${(value as object).constructor?.name ?? "an unknown class"}`
+}
+
+/**
+ * Finds the first value that `JSON.stringify` would change or drop: it would not come back
+ * as the same value on the worker, so it is refused unless the schema encodes it.
+ */
+export const findNonJson = (value: unknown, path: string, seen: Set<object> = new Set()): Issue | undefined => {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return undefined
+  if (typeof value === "number") {
+    return Number.isFinite(value)
+      ? undefined
+      : {
+          path,
+          message: `${value} does not survive JSON; use a schema that encodes it (Schema.Number in the payload does)`
+        }
+  }
+  if (Array.isArray(value)) {
+    if (seen.has(value)) return { path, message: "circular reference" }
+    seen.add(value)
+    for (let i = 0; i < value.length; i++) {
+      const found = findNonJson(value[i], `${path}[${i}]`, seen)
+      if (found !== undefined) return found
+    }
+    seen.delete(value)
+    return undefined
+  }
+  if (
+    Predicate.isObject(value) &&
+    (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)
+  ) {
+    if (seen.has(value)) return { path, message: "circular reference" }
+    seen.add(value)
+    for (const key of Object.keys(value)) {
+      const found = findNonJson((value as Record<string, unknown>)[key], `${path}.${key}`, seen)
+      if (found !== undefined) return found
+    }
+    seen.delete(value)
+    return undefined
+  }
+  return {
+    path,
+    message:
+      `${describe(value)} is not JSON; give the field a schema that encodes it (for example Schema.Date) ` +
+      `or convert it before enqueueing`
+  }
+}
+
+/** UTF-8 length of a string without allocating. */
+export const utf8Length = (text: string): number => {
+  let bytes = 0
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 0x80) bytes += 1
+    else if (code < 0x800) bytes += 2
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      bytes += 4
+      i++
+    } else bytes += 3
+  }
+  return bytes
+}
+
+/** A job's payload codec: encodes for the store, decodes for the handler. */
+export interface PayloadCodec {
+  readonly encode: (
+    jobName: string,
+    payload: unknown,
+    maxBytes: number
+  ) => Effect.Effect<string, InvalidPayload | PayloadTooLarge>
+  readonly decode: (text: string) => Effect.Effect<unknown, string>
+}
+
+export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
+  const codec = Schema.toCodecJson(schema as Schema.Codec<unknown, unknown>)
+  const encodeSchema = Schema.encodeUnknownEffect(codec)
+  const decodeSchema = Schema.decodeUnknownEffect(codec)
+  const parseOptions = { errors: "all", reportInput: true } as const
+  return {
+    encode: (jobName, payload, maxBytes) =>
+      encodeSchema(payload, parseOptions).pipe(
+        Effect.mapError(
+          (error) => new InvalidPayload({ job: jobName, issues: schemaIssues(`${jobName}.payload`, error.issue) })
+        ),
+        Effect.flatMap((encoded): Effect.Effect<string, InvalidPayload | PayloadTooLarge> => {
+          const nonJson = findNonJson(encoded, `${jobName}.payload`)
+          if (nonJson !== undefined) return Effect.fail(new InvalidPayload({ job: jobName, issues: [nonJson] }))
+          const text = JSON.stringify(encoded)
+          // Most payloads are far below the limit even at 3 bytes a character: skip the count.
+          if (text.length * 3 <= maxBytes) return Effect.succeed(text)
+          const bytes = utf8Length(text)
+          return bytes > maxBytes
+            ? Effect.fail(new PayloadTooLarge({ job: jobName, bytes, maxBytes }))
+            : Effect.succeed(text)
+        })
+      ),
+    decode: (text) =>
+      Effect.suspend(() => {
+        let json: unknown
+        try {
+          json = JSON.parse(text)
+        } catch (error) {
+          return Effect.fail(`payload is not JSON (${(error as Error).message})`)
+        }
+        return decodeSchema(json, parseOptions).pipe(
+          Effect.mapError(
+            (error) =>
+              `payload does not match the job's schema: ${schemaIssues("payload", error.issue)
+                .map((i) => `${i.path}: ${i.message}`)
+                .join("; ")}`
+          )
+        )
+      })
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The test kit: jobs in memory, run inline, inspected by type. `@effect-jobs/core/testing`.
+ *
+ * Two modes, as in Sidekiq's testing helpers:
+ * - fake (`JobsTest.layer`): enqueued jobs wait in the in-memory store; assert on
+ *   `enqueued(SendWelcome)`, then `drain` runs every job that is due, inline, in order.
+ * - inline (`JobsTest.layerInline`): every enqueue runs the jobs due right away, so code
+ *   under test sees the job's effects before the enqueue returns.
+ *
+ * Times come from `Clock`: under `it.effect`, `TestClock.adjust` makes scheduled jobs and
+ * retries due.
+ */
+import { Effect, Layer, type Option } from "effect"
+import type * as Job from "./Job.ts"
+import * as JobClient from "./JobClient.ts"
+import * as JobEvents from "./JobEvents.ts"
+import type { StoredJob } from "./JobRecord.ts"
+import { JobRegistry } from "./JobRegistry.ts"
+import * as MemoryBackend from "./MemoryBackend.ts"
+import type { JobMiddleware } from "./Middleware.ts"
+import * as Processor from "./Processor.ts"
+import type { ProcessRegistry } from "./ProcessRegistry.ts"
+import { type JobSet, QueueStore, type QueueStoreError } from "./QueueStore.ts"
+
+/** Everything a test needs: memory stores, a client and the event bus. */
+export const layer: Layer.Layer<JobClient.JobClient | QueueStore | ProcessRegistry | JobEvents.JobEvents> =
+  JobClient.layer().pipe(Layer.provideMerge(Layer.merge(MemoryBackend.layer(), JobEvents.layer)))
+
+/** What `drain` did. */
+export interface DrainResult {
+  readonly succeeded: number
+  readonly retried: number
+  readonly dead: number
+  readonly discarded: number
+  readonly requeued: number
+  /** Ids in the order they ran. */
+  readonly ran: ReadonlyArray<string>
+}
+
+const allQueues = (store: QueueStore["Service"]) =>
+  Effect.map(store.stats, (stats) => stats.queues.filter((q) => !q.paused).map((q) => q.name))
+
+/**
+ * Runs every job that is due now, one at a time, until none is left (jobs enqueued by jobs
+ * run too). Retries and scheduled jobs wait for the clock; `maxJobs` guards against a job
+ * that re-enqueues itself forever.
+ */
+export const drain = (options?: {
+  readonly middleware?: ReadonlyArray<JobMiddleware>
+  readonly maxJobs?: number
+}): Effect.Effect<DrainResult, QueueStoreError, QueueStore | JobRegistry> =>
+  Effect.gen(function* () {
+    const store = yield* QueueStore
+    const registry = yield* JobRegistry
+    const publish = yield* JobEvents.publisher
+    const run = Processor.make({ store, registry, middleware: options?.middleware ?? [], publish })
+    const maxJobs = options?.maxJobs ?? 100_000
+    const counts = { succeeded: 0, retried: 0, dead: 0, discarded: 0, requeued: 0 }
+    const ran: Array<string> = []
+    while (ran.length < maxJobs) {
+      const queues = yield* allQueues(store)
+      const [job] = yield* store.claim({ queues, limit: 1, owner: "JobsTest.drain", leaseMillis: 3_600_000 })
+      if (job === undefined) break
+      ran.push(job.id)
+      const outcome = yield* Effect.orDie(run(job))
+      if (outcome !== "lost") counts[outcome]++
+    }
+    return { ...counts, ran }
+  })
+
+/** A decoded job waiting in the store. */
+export interface EnqueuedJob<A> {
+  readonly id: string
+  readonly queue: string
+  readonly payload: A
+  readonly runAt: number
+  readonly state: StoredJob["state"]
+  readonly attempt: number
+}
+
+const pageAll = <E>(read: (offset: number) => Effect.Effect<{ jobs: ReadonlyArray<StoredJob>; total: number }, E>) =>
+  Effect.gen(function* () {
+    const all: Array<StoredJob> = []
+    while (true) {
+      const page = yield* read(all.length)
+      all.push(...page.jobs)
+      if (page.jobs.length === 0 || all.length >= page.total) return all
+    }
+  })
+
+/** Every job of a set (scheduled, retry or dead). */
+export const jobsIn = (set: JobSet): Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError, QueueStore> =>
+  QueueStore.use((store) => pageAll((offset) => store.list(set, { offset, limit: 500 })))
+
+/** The jobs of this definition that are waiting to run (ready or scheduled), payloads decoded. */
+export const enqueued = <J extends Job.Any>(
+  job: J
+): Effect.Effect<ReadonlyArray<EnqueuedJob<Job.Payload<J>>>, QueueStoreError, QueueStore> =>
+  Effect.gen(function* () {
+    const store = yield* QueueStore
+    const queues = (yield* store.stats).queues.map((q) => q.name)
+    const ready: Array<StoredJob> = []
+    for (const queue of queues)
+      ready.push(...(yield* pageAll((offset) => store.listQueue(queue, { offset, limit: 500 }))))
+    const waiting = [...ready, ...(yield* jobsIn("scheduled"))].filter((stored) => stored.name === job.name)
+    const out: Array<EnqueuedJob<Job.Payload<J>>> = []
+    for (const stored of waiting) {
+      const payload = yield* Effect.orDie(job.codec.decode(stored.payload))
+      out.push({
+        id: stored.id,
+        queue: stored.queue,
+        payload: payload as Job.Payload<J>,
+        runAt: stored.runAt,
+        state: stored.state,
+        attempt: stored.attempt
+      })
+    }
+    return out
+  })
+
+/** Jobs in the dead set, newest first. */
+export const dead: Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError, QueueStore> = jobsIn("dead")
+/** Jobs waiting to retry, soonest first. */
+export const retries: Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError, QueueStore> = jobsIn("retry")
+/** Jobs scheduled for later, soonest first. */
+export const scheduled: Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError, QueueStore> = jobsIn("scheduled")
+
+/** One stored job by id. */
+export const get = (id: string): Effect.Effect<Option.Option<StoredJob>, QueueStoreError, QueueStore> =>
+  QueueStore.use((store) => store.get(id))
+
+/**
+ * Inline mode: the client drains right after each enqueue, so jobs (and the jobs they
+ * enqueue) have run when `enqueue` returns. Provide it over `layer` and a `JobRegistry`.
+ */
+export const layerInline: Layer.Layer<JobClient.JobClient, never, QueueStore | JobRegistry> = Layer.effect(
+  JobClient.JobClient,
+  Effect.gen(function* () {
+    const client = yield* JobClient.make()
+    const context = yield* Effect.context<QueueStore | JobRegistry>()
+    const drainNow = drain().pipe(Effect.orDie, Effect.provideContext(context))
+    return JobClient.JobClient.of({
+      enqueue: (job, payload, options) => Effect.tap(client.enqueue(job, payload, options), () => drainNow),
+      enqueueMany: (job, payloads, options) => Effect.tap(client.enqueueMany(job, payloads, options), () => drainNow)
+    })
+  })
+)

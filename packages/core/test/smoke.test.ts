@@ -1,0 +1,23 @@
+import { assert, it } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { Job, JobClient, JobRegistry, MemoryBackend, Worker } from "../src/index.ts"
+
+const Hello = Job.make("Hello", { payload: { n: Schema.Number } })
+
+it.effect("a worker runs enqueued jobs", () =>
+  Effect.gen(function* () {
+    const seen: Array<number> = []
+    const handlers = JobRegistry.layer(Hello.handle(({ n }) => Effect.sync(() => void seen.push(n))))
+    const stores = MemoryBackend.layer()
+    const client = JobClient.layer().pipe(Layer.provide(stores))
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        yield* Layer.build(Worker.layer({ concurrency: 5 }).pipe(Layer.provide(handlers), Layer.provideMerge(stores)))
+        for (let i = 0; i < 20; i++) yield* Hello.enqueue({ n: i })
+        yield* TestClock.adjust("1 second")
+      }).pipe(Effect.provide(client))
+    )
+    assert.strictEqual(seen.length, 20)
+  })
+)
