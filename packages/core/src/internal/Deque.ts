@@ -44,19 +44,6 @@ export class Deque<A> {
     return out
   }
 
-  /** Removes every item matching the predicate, keeping the order of the rest. */
-  removeWhere(predicate: (item: A) => boolean): number {
-    const kept = this.slice(0, this.count).filter((item) => !predicate(item))
-    const removed = this.count - kept.length
-    if (removed > 0) {
-      this.items = new Array(Math.max(16, this.items.length))
-      this.head = 0
-      this.count = 0
-      for (const item of kept) this.pushBack(item)
-    }
-    return removed
-  }
-
   private grow(): void {
     if (this.count < this.items.length) return
     const next: Array<A | undefined> = new Array(this.items.length * 2)

@@ -21,7 +21,6 @@ interface Entry {
   state: JobState
   token: string | undefined
   leaseDeadline: number
-  claims: number
   deadReason: string | undefined
   diedAt: number | undefined
 }
@@ -115,6 +114,7 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
     const paused = new Set<string>()
     let processed = 0
     let failed = 0
+    let claimSequence = 0
     let wake = Deferred.makeUnsafe<void>()
 
     const signal = () => {
@@ -190,7 +190,6 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
               state: "scheduled",
               token: undefined,
               leaseDeadline: 0,
-              claims: 0,
               deadReason: undefined,
               diedAt: undefined
             }
@@ -221,8 +220,8 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
               if (entry === undefined) break
               entry.state = "leased"
               entry.attempt++
-              entry.claims++
-              entry.token = `${owner}:${entry.claims}`
+              // Store-wide sequence: a token is never reused, even for a re-enqueued id.
+              entry.token = `${owner}:${++claimSequence}`
               entry.leaseDeadline = t + leaseMillis
               leased.add(entry)
               claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
@@ -312,8 +311,9 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
       reap: Effect.sync(() => {
         const t = now()
         let reaped = 0
-        for (const entry of leased) {
-          if (entry.leaseDeadline > t) continue
+        const expired = [...leased].filter((entry) => entry.leaseDeadline <= t)
+        // Pushed to the head last-first, so they keep their claim order.
+        for (const entry of expired.reverse()) {
           release(entry)
           makeReady(entry, true, 0)
           reaped++
