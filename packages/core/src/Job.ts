@@ -157,8 +157,18 @@ export const make = <
   if (problem !== undefined) throw new TypeError(`Job.make(${name}): ${problem}`)
   let timeout: Duration.Duration | undefined
   if (options.timeout !== undefined) {
-    timeout = Duration.fromInputUnsafe(options.timeout)
+    const parsed = Duration.fromInput(options.timeout)
+    if (parsed._tag === "None") {
+      throw new TypeError(`Job.make(${name}): timeout ${String(options.timeout)} is not a duration (try "30 seconds")`)
+    }
+    timeout = parsed.value
     if (Duration.toMillis(timeout) <= 0) throw new RangeError(`Job.make(${name}): timeout must be positive`)
+  }
+  let retry: RetryPolicy.RetryPolicy
+  try {
+    retry = RetryPolicy.fromInput(options.retry)
+  } catch (error) {
+    throw new RangeError(`Job.make(${name}): ${(error as Error).message}`)
   }
   const payloadSchema = (
     Schema.isSchema(options.payload) ? options.payload : Schema.Struct(options.payload as Schema.Struct.Fields)
@@ -170,7 +180,7 @@ export const make = <
     successSchema: options.success ?? Schema.Void,
     errorSchema: options.error ?? Schema.Never,
     queue,
-    retry: RetryPolicy.fromInput(options.retry),
+    retry,
     timeout,
     options,
     codec: makePayloadCodec(payloadSchema)

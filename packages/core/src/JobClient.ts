@@ -63,7 +63,8 @@ const resolveOptions = (
   }
   if (options?.in !== undefined) {
     const delay = Duration.fromInput(options.in)
-    if (delay._tag === "None" || !Duration.isFinite(delay.value)) {
+    // Duration reads NaN as zero: refuse it rather than run the job at once.
+    if (delay._tag === "None" || !Duration.isFinite(delay.value) || Number.isNaN(options.in)) {
       return invalid("in", `${String(options.in)} is not a finite duration (try "30 seconds" or 30000)`)
     }
     const millis = Duration.toMillis(delay.value)

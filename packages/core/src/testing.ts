@@ -2,10 +2,12 @@
  * The test kit: jobs in memory, run inline, inspected by type. `@effect-jobs/core/testing`.
  *
  * Two modes, as in Sidekiq's testing helpers:
- * - fake (`JobsTest.layer`): enqueued jobs wait in the in-memory store; assert on
- *   `enqueued(SendWelcome)`, then `drain` runs every job that is due, inline, in order.
- * - inline (`JobsTest.layerInline`): every enqueue runs the jobs due right away, so code
- *   under test sees the job's effects before the enqueue returns.
+ * - fake (`JobsTest.layer`, or `JobsTest.layerWith(handlers)`): enqueued jobs wait in the
+ *   in-memory store; assert on `enqueued(SendWelcome)`, then `drain` runs every job that is
+ *   due, inline, in order.
+ * - inline (`JobsTest.layerInline`, or `JobsTest.layerInlineWith(handlers)`): every enqueue
+ *   runs the jobs due right away, so code under test sees the job's effects before the
+ *   enqueue returns.
  *
  * Times come from `Clock`: under `it.effect`, `TestClock.adjust` makes scheduled jobs and
  * retries due.
@@ -25,6 +27,33 @@ import { type JobSet, QueueStore, type QueueStoreError } from "./QueueStore.ts"
 /** Everything a test needs: memory stores, a client and the event bus. */
 export const layer: Layer.Layer<JobClient.JobClient | QueueStore | ProcessRegistry | JobEvents.JobEvents> =
   JobClient.layer().pipe(Layer.provideMerge(Layer.merge(MemoryBackend.layer(), JobEvents.layer)))
+
+/** The services `layer` provides. */
+export type Services = JobClient.JobClient | QueueStore | ProcessRegistry | JobEvents.JobEvents
+
+/**
+ * Fake mode with handlers: `layer` plus the given `JobRegistry` built over it, so handlers
+ * may enqueue jobs through the same client and store.
+ *
+ * ```ts
+ * it.effect("...", () => program.pipe(Effect.provide(JobsTest.layerWith(JobRegistry.layer(...)))))
+ * ```
+ */
+export const layerWith = <E, R>(
+  handlers: Layer.Layer<JobRegistry, E, R>
+): Layer.Layer<Services | JobRegistry, E, Exclude<R, Services>> => handlers.pipe(Layer.provideMerge(layer))
+
+/**
+ * Inline mode with handlers: every enqueue made by the code under test runs the jobs that
+ * are due (and the jobs they enqueue) before it returns. Jobs scheduled for later run on
+ * a later enqueue or `drain`, once the clock has reached them.
+ */
+export const layerInlineWith = <E, R>(
+  handlers: Layer.Layer<JobRegistry, E, R>
+): Layer.Layer<Services | JobRegistry, E, Exclude<R, Services>> =>
+  // provideMerge lets the inline client replace the fake one in the output; handlers keep
+  // the fake client (the inline one needs the registry), and drain runs what they enqueue.
+  layerInline.pipe(Layer.provideMerge(layerWith(handlers)))
 
 /** What `drain` did. */
 export interface DrainResult {
@@ -58,6 +87,9 @@ export const drain = (options?: {
     const counts = { succeeded: 0, retried: 0, dead: 0, discarded: 0, requeued: 0 }
     const ran: Array<string> = []
     while (ran.length < maxJobs) {
+      // Promote before listing queues: a due job's queue may have no ready job yet, and
+      // then it is not listed (claim would promote it, but not claim from it).
+      yield* store.promote
       const queues = yield* allQueues(store)
       const [job] = yield* store.claim({ queues, limit: 1, owner: "JobsTest.drain", leaseMillis: 3_600_000 })
       if (job === undefined) break
