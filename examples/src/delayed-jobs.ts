@@ -24,7 +24,7 @@ const program = Effect.gen(function* () {
   const ran = yield* Ref.make<Array<{ job: string; key: string; at: number }>>([])
   const urgentStarted = yield* Deferred.make<number>()
   const note = (job: string, key: string) =>
-    Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(ran, (list) => (list.push({ job, key, at }), list)))
+    Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(ran, (list) => [...list, { job, key, at }]))
 
   const handlers = JobRegistry.layer(
     Jobs.ProcessPost.handle(({ postId }) =>
