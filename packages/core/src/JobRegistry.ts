@@ -6,7 +6,7 @@
  * the handlers' requirements and the worker itself needs nothing more.
  */
 import { Context, Effect, Layer } from "effect"
-import type { JobInfo } from "./CurrentJob.ts"
+import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import type * as Job from "./Job.ts"
 
 /** A handler ready to run: its requirements are already provided. */
@@ -24,8 +24,11 @@ export class JobRegistry extends Context.Service<
   }
 >()("@effect-jobs/core/JobRegistry") {}
 
-type Requirements<Handlers extends ReadonlyArray<Job.JobHandler<any>>> =
-  Handlers[number] extends Job.JobHandler<infer R> ? R : never
+// `CurrentJob` is provided to every run by the processor, so it is no requirement of the layer.
+type Requirements<Handlers extends ReadonlyArray<Job.JobHandler<any>>> = Exclude<
+  Handlers[number] extends Job.JobHandler<infer R> ? R : never,
+  CurrentJob
+>
 
 /** Builds a registry from handlers, providing each with the services it needs. */
 export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(

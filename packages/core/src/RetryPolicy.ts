@@ -23,7 +23,9 @@ export interface RetryPolicy {
 export type RetryInput = RetryPolicy | boolean | number | Schedule.Schedule<unknown, number>
 
 const sidekiqDelay = (retry: number): Effect.Effect<Duration.Duration> =>
-  Effect.map(Random.nextIntBetween(0, 10), (jitter) => Duration.seconds((retry - 1) ** 4 + 15 + jitter * retry))
+  Effect.map(Random.nextIntBetween(0, 10, { halfOpen: true }), (jitter) =>
+    Duration.seconds((retry - 1) ** 4 + 15 + jitter * retry)
+  )
 
 /** Sidekiq's backoff, with `maxRetries` retries (default 25). */
 export const polynomial = (options?: { readonly maxRetries?: number | undefined }): RetryPolicy => {

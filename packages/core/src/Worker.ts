@@ -13,7 +13,7 @@
  * `NodeRuntime.runMain`) runs it.
  */
 import * as Os from "node:os"
-import { Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as JobEvents from "./JobEvents.ts"
 import type { ClaimedJob } from "./JobRecord.ts"
@@ -207,10 +207,14 @@ export const make = (options: WorkerOptions = {}) =>
         yield* Effect.raceFirst(store.awaitWork(queueNames, config.pollMillis), Deferred.await(quietSignal))
       }
     }).pipe(
-      Effect.catchTag("QueueStoreError", (error) =>
-        Effect.logWarning(`claiming from ${queueNames.join(", ")} failed: ${error.message}; retrying in 1 s`).pipe(
-          Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
-        )
+      // Any failure but interruption is logged and retried: a fetch loop that died would leave
+      // the worker up but idle forever.
+      Effect.catchCause((cause) =>
+        Cause.hasInterruptsOnly(cause)
+          ? Effect.failCause(cause)
+          : Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
+              Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
+            )
       )
     )
 

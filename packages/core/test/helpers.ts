@@ -1,0 +1,62 @@
+/**
+ * Shared fixtures for the engine tests: an in-memory jobs environment, a worker that can be
+ * stopped on demand, and an event recorder. Everything runs on the TestClock of `it.effect`.
+ */
+import { Context, Effect, Exit, Layer, PubSub, Scope } from "effect"
+import { JobClient, JobEvents, type JobRegistry, ProcessRegistry, QueueStore, Worker } from "../src/index.ts"
+
+/** What a test environment provides. */
+export type Jobs =
+  | JobClient.JobClient
+  | QueueStore.QueueStore
+  | ProcessRegistry.ProcessRegistry
+  | JobEvents.JobEvents
+  | JobRegistry.JobRegistry
+
+/** Memory stores, client, event bus and the given handlers. `store` replaces the memory queue store. */
+export const jobsLayer = (
+  handlers: Layer.Layer<JobRegistry.JobRegistry>,
+  options?: { readonly store?: Layer.Layer<QueueStore.QueueStore> }
+): Layer.Layer<Jobs> =>
+  Layer.merge(JobClient.layer(), handlers).pipe(
+    Layer.provideMerge(
+      Layer.mergeAll(options?.store ?? QueueStore.layerMemory(), ProcessRegistry.layerMemory, JobEvents.layer)
+    )
+  )
+
+/** A started worker and the way to shut it down (closing its scope, as the layer's owner would). */
+export interface RunningWorker {
+  readonly worker: Worker.Worker["Service"]
+  readonly stop: Effect.Effect<void>
+}
+
+/** Builds `Worker.layer(options)` in its own scope; the test's scope closes it if the test did not. */
+export const startWorker = (
+  options?: Worker.WorkerOptions
+): Effect.Effect<RunningWorker, Worker.WorkerConfigError, Jobs | Scope.Scope> =>
+  Effect.gen(function* () {
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
+    const context = yield* Layer.buildWithScope(Worker.layer(options), scope)
+    return { worker: Context.get(context, Worker.Worker), stop: Scope.close(scope, Exit.void) }
+  })
+
+/** Lets forked fibers run without moving the clock. */
+export const settle: Effect.Effect<void> = Effect.gen(function* () {
+  for (let i = 0; i < 50; i++) yield* Effect.yieldNow
+})
+
+/** Records every lifecycle event published from now on; `take` returns what arrived since the last call. */
+export const recordEvents: Effect.Effect<
+  Effect.Effect<ReadonlyArray<JobEvents.JobEvent>>,
+  never,
+  JobEvents.JobEvents | Scope.Scope
+> = Effect.gen(function* () {
+  const events = yield* JobEvents.JobEvents
+  const subscription = yield* events.subscribe
+  return PubSub.takeUpTo(subscription, Number.MAX_SAFE_INTEGER)
+})
+
+/** Tags of the events about one job, in order. */
+export const tagsFor = (events: ReadonlyArray<JobEvents.JobEvent>, id: string): ReadonlyArray<string> =>
+  events.filter((event) => event.id === id).map((event) => event._tag)
