@@ -67,11 +67,14 @@ export interface EnqueueOptions {
   readonly at?: Date | { readonly epochMilliseconds: number } | number | undefined
 }
 
-/** Handler type of a job: payload and job info in, success out, typed errors or control signals. */
+/**
+ * Handler type of a job: payload and job info in, success out; fails with its typed errors,
+ * a control signal, or the errors of enqueueing follow-up jobs (retried like any failure).
+ */
 export type HandlerFunction<P extends AnySchema, S extends AnySchema, Err extends AnySchema, R> = (
   payload: P["Type"],
   job: JobInfo
-) => Effect.Effect<S["Type"], Err["Type"] | JobControl, R>
+) => Effect.Effect<S["Type"], Err["Type"] | JobControl | EnqueueError | QueueStoreError, R>
 
 const TypeId = "~@effect-jobs/core/Job" as const
 

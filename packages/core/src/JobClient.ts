@@ -87,6 +87,18 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
     const maxBytes = options?.maxPayloadBytes ?? 512 * 1024
     const chunkSize = Math.max(1, options?.chunkSize ?? 1000)
 
+    // One attributed counter per job and queue: building one per enqueue is costly.
+    const counters = new Map<string, Metric.Counter<number>>()
+    const enqueuedCounter = (job: string, queue: string) => {
+      const key = `${queue}\u0000${job}`
+      let counter = counters.get(key)
+      if (counter === undefined) {
+        counter = Metric.withAttributes(JobMetrics.enqueued, { job, queue })
+        counters.set(key, counter)
+      }
+      return counter
+    }
+
     const record = (job: Job.Any, queue: string, results: ReadonlyArray<EnqueueResult>) =>
       Effect.gen(function* () {
         let written = 0
@@ -95,7 +107,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
           yield* publish({ _tag: "Enqueued", id: result.id, name: job.name, queue, outcome: result.outcome })
         }
         if (written > 0) {
-          yield* Metric.update(Metric.withAttributes(JobMetrics.enqueued, { job: job.name, queue }), written)
+          yield* Metric.update(enqueuedCounter(job.name, queue), written)
         }
       })
 

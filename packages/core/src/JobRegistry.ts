@@ -5,7 +5,7 @@
  * the handlers need when the layer is built, so the layer requires exactly the union of
  * the handlers' requirements and the worker itself needs nothing more.
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Scope } from "effect"
 import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import type * as Job from "./Job.ts"
 
@@ -24,10 +24,11 @@ export class JobRegistry extends Context.Service<
   }
 >()("@effect-jobs/core/JobRegistry") {}
 
-// `CurrentJob` is provided to every run by the processor, so it is no requirement of the layer.
+// `CurrentJob` is provided to every run by the processor and each run gets its own `Scope`,
+// so neither is a requirement of the layer.
 type Requirements<Handlers extends ReadonlyArray<Job.JobHandler<any>>> = Exclude<
   Handlers[number] extends Job.JobHandler<infer R> ? R : never,
-  CurrentJob
+  CurrentJob | Scope.Scope
 >
 
 /** Builds a registry from handlers, providing each with the services it needs. */
@@ -35,7 +36,11 @@ export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
   ...handlers: Handlers
 ): Effect.Effect<JobRegistry["Service"], never, Requirements<Handlers>> =>
   Effect.gen(function* () {
-    const context = yield* Effect.context<Requirements<Handlers>>()
+    // The layer's own Scope is left out: a job's resources close when the job ends.
+    const captured = Context.omit(Scope.Scope)(yield* Effect.context<Requirements<Handlers>>())
+    // What the run already has (middleware services, spans, log annotations) wins over the
+    // services captured when the layer was built.
+    const withServices = (context: Context.Context<never>) => Context.merge(captured, context)
     const byName = new Map<string, RegisteredHandler>()
     for (const handler of handlers) {
       if (byName.has(handler.job.name)) {
@@ -44,7 +49,12 @@ export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
       byName.set(handler.job.name, {
         job: handler.job,
         run: (payload, info) =>
-          Effect.provideContext(handler.run(payload, info), context) as Effect.Effect<unknown, unknown>
+          Effect.scoped(
+            Effect.updateContext(
+              Effect.suspend(() => handler.run(payload, info)),
+              withServices
+            ) as Effect.Effect<unknown, unknown, Scope.Scope>
+          )
       })
     }
     return JobRegistry.of({ get: (name) => byName.get(name), names: [...byName.keys()] })

@@ -12,12 +12,16 @@
  * | `Discard`                          | `discard`                                     |
  * | `RetryIn(d)`                       | `retry` after d, attempt given back           |
  * | other failure, defect, `JobTimeout` | `retry` by the job's policy, `kill` when spent |
- * | interruption only                  | `requeue`, attempt given back                 |
+ * | interruption by the worker         | `requeue`, attempt given back                 |
+ * | any other interruption             | a failed attempt (`Interrupted`), as above     |
  *
+ * A job whose attempt count is already past its policy (earlier runs never settled: their
+ * process died mid-run) is killed before it runs, so a job that crashes its process is
+ * bounded. Settlements are retried on store errors; they are fenced, so a retry is safe.
  * Malformed records (unknown job name, payload that is not JSON or fails its schema) are
  * killed with a reason, so they never block the jobs behind them.
  */
-import { Cause, Clock, Duration, Effect, Exit, Metric } from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Metric, Schedule } from "effect"
 import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
@@ -26,7 +30,7 @@ import * as JobMetrics from "./JobMetrics.ts"
 import type { AttemptError, ClaimedJob, Lease } from "./JobRecord.ts"
 import type { JobRegistry } from "./JobRegistry.ts"
 import * as Middleware from "./Middleware.ts"
-import type { QueueStore } from "./QueueStore.ts"
+import type { QueueStore, QueueStoreError } from "./QueueStore.ts"
 
 /** What became of a claimed job. `lost`: the lease had passed to someone else, nothing changed. */
 export type Outcome = "succeeded" | "retried" | "dead" | "discarded" | "requeued" | "lost"
@@ -37,6 +41,15 @@ export interface ProcessorOptions {
   readonly registry: JobRegistry["Service"]
   readonly middleware: ReadonlyArray<Middleware.JobMiddleware>
   readonly publish: (event: JobEvent) => Effect.Effect<void>
+}
+
+/** How one run is judged. */
+export interface RunOptions {
+  /**
+   * Whether the worker itself interrupted this run (shutdown, lost lease); only then does an
+   * interruption put the job back uncounted. A handler that interrupts itself fails its attempt.
+   */
+  readonly interruptedByWorker?: (() => boolean) | undefined
 }
 
 const maxCauseLength = 8 * 1024
@@ -50,6 +63,9 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
     const value = error.value as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
     tag = typeof value?._tag === "string" ? value._tag : typeof value?.name === "string" ? value.name : "Error"
     message = typeof value?.message === "string" && value.message !== "" ? value.message : String(error.value)
+  } else if (Cause.hasInterruptsOnly(cause)) {
+    tag = "Interrupted"
+    message = "the handler was interrupted, but not by the worker (Effect.interrupt or an interrupted fiber joined)"
   } else {
     const defect = Cause.squash(cause)
     message = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
@@ -64,15 +80,33 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
   }
 }
 
+// Settlements are fenced by the lease token, so repeating one after a store error is safe.
+const settleRetry = { schedule: Schedule.exponential("100 millis"), times: 5 }
+const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) => Effect.retry(effect, settleRetry)
+
+const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
+
 /** Builds the function that runs and settles one claimed job. */
 export const make = (options: ProcessorOptions) => {
   const { middleware, publish, registry, store } = options
 
+  // Attributed metrics are built once per job and queue: building one per update is costly.
+  const metricsCache = new Map<string, ReturnType<typeof attributedMetrics>>()
+  const metricsFor = (job: ClaimedJob) => {
+    const key = `${job.queue}\u0000${job.name}`
+    let metrics = metricsCache.get(key)
+    if (metrics === undefined) {
+      metrics = attributedMetrics({ job: job.name, queue: job.queue })
+      metricsCache.set(key, metrics)
+    }
+    return metrics
+  }
+
   const kill = (job: ClaimedJob, reason: string, error?: AttemptError) =>
     Effect.gen(function* () {
-      const held = yield* store.kill(lease(job), { reason, error })
+      const held = yield* settle(store.kill(lease(job), { reason, error }))
       if (!held) return "lost" as const
-      yield* Metric.update(Metric.withAttributes(JobMetrics.dead, { job: job.name, queue: job.queue }), 1)
+      yield* Metric.update(metricsFor(job).dead, 1)
       yield* publish({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
       yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
       return "dead" as const
@@ -81,31 +115,33 @@ export const make = (options: ProcessorOptions) => {
   const settleFailure = (
     job: ClaimedJob,
     info: JobInfo,
-    cause: Cause.Cause<unknown>
-  ): Effect.Effect<Outcome, unknown> =>
+    cause: Cause.Cause<unknown>,
+    interruptedByWorker: boolean
+  ): Effect.Effect<Outcome, QueueStoreError> =>
     Effect.gen(function* () {
       const ref = { id: job.id, name: job.name, queue: job.queue, attempt: job.attempt }
-      if (Cause.hasInterruptsOnly(cause)) {
-        if (!(yield* store.requeue(lease(job)))) return "lost"
+      if (interruptedByWorker && Cause.hasInterruptsOnly(cause)) {
+        if (!(yield* settle(store.requeue(lease(job))))) return "lost"
         yield* publish({ _tag: "Requeued", ...ref })
         return "requeued"
       }
       const error = Cause.findErrorOption(cause)
       const value = error._tag === "Some" ? error.value : undefined
       if (value instanceof Discard) {
-        if (!(yield* store.discard(lease(job)))) return "lost"
+        if (!(yield* settle(store.discard(lease(job))))) return "lost"
         yield* publish({ _tag: "Discarded", ...ref })
         return "discarded"
       }
-      if (value instanceof RetryIn) {
+      if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
         const delayMillis = Duration.toMillis(value.delay)
-        if (!(yield* store.retry(lease(job), { delayMillis, countAttempt: false }))) return "lost"
+        if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) return "lost"
         yield* publish({ _tag: "Retried", ...ref, delayMillis, counted: false })
         return "retried"
       }
+      const metrics = metricsFor(job)
       const now = yield* Clock.currentTimeMillis
       const attemptError = toAttemptError(cause, job.attempt, now)
-      yield* Metric.update(Metric.withAttributes(JobMetrics.failed, { job: job.name, queue: job.queue }), 1)
+      yield* Metric.update(metrics.failed, 1)
       yield* publish({ _tag: "Failed", ...ref, error: attemptError })
       if (value instanceof Unrecoverable) {
         return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
@@ -121,8 +157,10 @@ export const make = (options: ProcessorOptions) => {
         return yield* kill(job, reason, attemptError)
       }
       const delayMillis = Duration.toMillis(delay)
-      if (!(yield* store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true }))) return "lost"
-      yield* Metric.update(Metric.withAttributes(JobMetrics.retried, { job: job.name, queue: job.queue }), 1)
+      if (!(yield* settle(store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true })))) {
+        return "lost"
+      }
+      yield* Metric.update(metrics.retried, 1)
       yield* publish({ _tag: "Retried", ...ref, delayMillis, counted: true })
       yield* Effect.logWarning(
         `${job.name} ${job.id} attempt ${job.attempt} failed (${attemptError.tag}: ${attemptError.message}); ` +
@@ -132,7 +170,7 @@ export const make = (options: ProcessorOptions) => {
     })
 
   /** Runs the job's handler under its timeout and middleware, then settles it. */
-  const process = (job: ClaimedJob): Effect.Effect<Outcome, unknown> =>
+  const process = (job: ClaimedJob, runOptions?: RunOptions): Effect.Effect<Outcome, QueueStoreError> =>
     Effect.uninterruptibleMask((restore) =>
       Effect.gen(function* () {
         const handler = registry.get(job.name)
@@ -141,6 +179,14 @@ export const make = (options: ProcessorOptions) => {
             job,
             `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
               `add ${job.name}.handle(...) to JobRegistry.layer`
+          )
+        }
+        const allowed = handler.job.retry.maxRetries + 1
+        if (job.attempt > allowed) {
+          return yield* kill(
+            job,
+            `attempt ${job.attempt} exceeds the ${allowed} its retry policy allows: earlier runs never settled ` +
+              `(their process died or lost its lease mid-run)`
           )
         }
         const decoded = yield* Effect.result(handler.job.codec.decode(job.payload))
@@ -154,43 +200,58 @@ export const make = (options: ProcessorOptions) => {
           maxRetries: handler.job.retry.maxRetries,
           enqueuedAt: job.enqueuedAt
         }
-        const attributes = { job: job.name, queue: job.queue }
-        yield* Metric.update(
-          Metric.withAttributes(JobMetrics.queueLatency, attributes),
-          Duration.millis(Math.max(0, job.claimedAt - job.runAt))
-        )
+        const metrics = metricsFor(job)
+        yield* Metric.update(metrics.queueLatency, Duration.millis(Math.max(0, job.claimedAt - job.runAt)))
         yield* publish({ _tag: "Started", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt })
 
-        const timeout = handler.job.timeout
-        let run: Effect.Effect<unknown, unknown> = Effect.provideService(
-          handler.run(decoded.success, info),
-          CurrentJob,
-          info
-        )
-        if (timeout !== undefined) {
-          run = Effect.timeoutOrElse(run, {
-            duration: timeout,
-            orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout }))
-          })
-        }
-        run = Middleware.apply(middleware, run, info)
+        // Built lazily inside the restored region: a handler or middleware that throws while
+        // building its effect becomes a failed attempt, not a skipped settlement.
+        const run = Effect.suspend(() => {
+          const timeout = handler.job.timeout
+          let effect: Effect.Effect<unknown, unknown> = Effect.provideService(
+            handler.run(decoded.success, info),
+            CurrentJob,
+            info
+          )
+          if (timeout !== undefined) {
+            effect = Effect.timeoutOrElse(effect, {
+              duration: timeout,
+              orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout }))
+            })
+          }
+          return Middleware.apply(middleware, effect, info)
+        })
 
         const started = yield* Clock.currentTimeMillis
         const exit = yield* Effect.exit(restore(run))
         const durationMillis = (yield* Clock.currentTimeMillis) - started
-        yield* Metric.update(Metric.withAttributes(JobMetrics.runDuration, attributes), Duration.millis(durationMillis))
+        yield* Metric.update(metrics.runDuration, Duration.millis(durationMillis))
 
         if (Exit.isSuccess(exit)) {
-          if ((yield* store.ack([lease(job)])) === 0) return "lost"
-          yield* Metric.update(Metric.withAttributes(JobMetrics.processed, attributes), 1)
-          yield* publish({ _tag: "Succeeded", ...info, durationMillis })
+          if ((yield* settle(store.ack([lease(job)]))) === 0) return "lost"
+          yield* Metric.update(metrics.processed, 1)
+          yield* publish({
+            _tag: "Succeeded",
+            id: job.id,
+            name: job.name,
+            queue: job.queue,
+            attempt: job.attempt,
+            durationMillis
+          })
           return "succeeded"
         }
-        return yield* settleFailure(job, info, exit.cause)
+        return yield* settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)
       }).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }))
     )
 
   return process
 }
 
-const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
+const attributedMetrics = (attributes: { readonly job: string; readonly queue: string }) => ({
+  processed: Metric.withAttributes(JobMetrics.processed, attributes),
+  failed: Metric.withAttributes(JobMetrics.failed, attributes),
+  retried: Metric.withAttributes(JobMetrics.retried, attributes),
+  dead: Metric.withAttributes(JobMetrics.dead, attributes),
+  runDuration: Metric.withAttributes(JobMetrics.runDuration, attributes),
+  queueLatency: Metric.withAttributes(JobMetrics.queueLatency, attributes)
+})

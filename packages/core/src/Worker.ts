@@ -13,7 +13,7 @@
  * `NodeRuntime.runMain`) runs it.
  */
 import * as Os from "node:os"
-import { Cause, Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
+import { Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as JobEvents from "./JobEvents.ts"
 import type { ClaimedJob } from "./JobRecord.ts"
@@ -128,7 +128,12 @@ interface Slot {
   readonly job: ClaimedJob
   readonly startedAt: number
   fiber: Fiber.Fiber<Processor.Outcome, unknown> | undefined
+  /** Set before the worker interrupts the job, so its settlement requeues it uncounted. */
+  stopping: boolean
 }
+
+/** How long interrupted jobs get to run their finalizers and settle before shutdown moves on. */
+const stopGrace = Duration.seconds(2)
 
 /** Starts a worker in the current scope; closing the scope shuts it down gracefully. */
 export const make = (options: WorkerOptions = {}) =>
@@ -145,15 +150,16 @@ export const make = (options: WorkerOptions = {}) =>
     const startedAt = clock.currentTimeMillisUnsafe()
     const run = Processor.make({ store, registry, middleware: config.middleware, publish })
 
+    // Keyed by lease token, not job id: a job re-claimed after its lease was lost is a new slot.
     const slots = new Map<string, Slot>()
     const fibers = yield* FiberSet.make<Processor.Outcome, unknown>()
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
     let slotFreed = Deferred.makeUnsafe<void>()
 
-    const freeSlot = (jobId: string) =>
+    const freeSlot = (token: string) =>
       Effect.sync(() => {
-        slots.delete(jobId)
+        slots.delete(token)
         const freed = slotFreed
         slotFreed = Deferred.makeUnsafe<void>()
         Deferred.doneUnsafe(freed, Effect.void)
@@ -161,10 +167,25 @@ export const make = (options: WorkerOptions = {}) =>
 
     const start = (job: ClaimedJob) =>
       Effect.gen(function* () {
-        const slot: Slot = { job, startedAt: clock.currentTimeMillisUnsafe(), fiber: undefined }
-        slots.set(job.id, slot)
-        const fiber = yield* FiberSet.run(fibers, Effect.ensuring(run(job), freeSlot(job.id)))
-        if (slots.get(job.id) === slot) slot.fiber = fiber
+        const slot: Slot = { job, startedAt: clock.currentTimeMillisUnsafe(), fiber: undefined, stopping: false }
+        slots.set(job.token, slot)
+        const runJob = run(job, { interruptedByWorker: () => slot.stopping }).pipe(
+          Effect.tapCause((cause) =>
+            Effect.logError(
+              `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
+              cause
+            )
+          ),
+          Effect.ensuring(freeSlot(job.token))
+        )
+        slot.fiber = yield* FiberSet.run(fibers, runJob)
+      })
+
+    /** Interrupts a running job on the worker's behalf: it goes back to its queue uncounted. */
+    const stop = (slot: Slot) =>
+      Effect.suspend(() => {
+        slot.stopping = true
+        return slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)
       })
 
     const runningJobs = (): ReadonlyArray<RunningJob> =>
@@ -207,14 +228,12 @@ export const make = (options: WorkerOptions = {}) =>
         yield* Effect.raceFirst(store.awaitWork(queueNames, config.pollMillis), Deferred.await(quietSignal))
       }
     }).pipe(
-      // Any failure but interruption is logged and retried: a fetch loop that died would leave
-      // the worker up but idle forever.
+      // Every failure is logged and retried (the loop's own interruption never reaches here):
+      // a fetch loop that died would leave the worker up but idle forever.
       Effect.catchCause((cause) =>
-        Cause.hasInterruptsOnly(cause)
-          ? Effect.failCause(cause)
-          : Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
-              Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
-            )
+        Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
+          Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
+        )
       )
     )
 
@@ -223,17 +242,19 @@ export const make = (options: WorkerOptions = {}) =>
     // A job whose lease was lost may already run elsewhere: stop it; its settlement is fenced off.
     const renewLeases = Effect.gen(function* () {
       if (slots.size === 0) return
+      const sent = new Map([...slots.values()].map((slot) => [slot.job.id, slot] as const))
       const lost = yield* store.extendLeases(
-        [...slots.values()].map(({ job }) => ({ id: job.id, token: job.token })),
+        [...sent.values()].map(({ job }) => ({ id: job.id, token: job.token })),
         config.leaseMillis
       )
       for (const jobId of lost) {
-        const slot = slots.get(jobId)
-        if (slot?.fiber === undefined) continue
+        const slot = sent.get(jobId)
+        // Gone from `slots`: it settled while the renewal was in flight, nothing was lost.
+        if (slot === undefined || slots.get(slot.job.token) !== slot) continue
         yield* Effect.logWarning(
           `${slot.job.name} ${jobId} lost its lease; interrupting it (it may run again elsewhere)`
         )
-        yield* Effect.forkDetach(Fiber.interrupt(slot.fiber))
+        yield* Effect.forkDetach(stop(slot))
       }
     })
 
@@ -250,23 +271,33 @@ export const make = (options: WorkerOptions = {}) =>
     const fetcher = yield* Effect.forkScoped(fetchLoop)
 
     // Registered after the loops, so it runs before they are interrupted: leases keep being
-    // renewed while running jobs drain.
+    // renewed while running jobs drain. Every wait is bounded, so shutdown cannot hang on a
+    // stuck handler or store; a job that does not stop keeps its lease until it expires and is
+    // re-queued by any worker (it may run twice, it is never lost).
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        const deadline = clock.currentTimeMillisUnsafe() + config.shutdownMillis
+        const remaining = () => Duration.millis(Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
         yield* goQuiet
-        yield* Fiber.await(fetcher)
+        if (Option.isNone(yield* Effect.timeoutOption(Fiber.await(fetcher), remaining()))) {
+          yield* Effect.forkDetach(Fiber.interrupt(fetcher))
+        }
         if (slots.size > 0) {
           yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownMillis} ms for ${slots.size} job(s)`)
-          const drained = yield* Effect.timeoutOption(
-            FiberSet.awaitEmpty(fibers),
-            Duration.millis(config.shutdownMillis)
-          )
+          const drained = yield* Effect.timeoutOption(FiberSet.awaitEmpty(fibers), remaining())
           if (Option.isNone(drained)) {
             yield* Effect.logWarning(
               `shutdown timeout reached: interrupting ${slots.size} job(s); they go back to their queue`
             )
-            yield* FiberSet.clear(fibers)
-            yield* FiberSet.awaitEmpty(fibers)
+            yield* Effect.forkDetach(Effect.forEach([...slots.values()], stop, { concurrency: "unbounded" }))
+            const stopped = yield* Effect.timeoutOption(FiberSet.awaitEmpty(fibers), stopGrace)
+            if (Option.isNone(stopped)) {
+              yield* Effect.logWarning(
+                `${slots.size} job(s) did not stop: ${runningJobs()
+                  .map((j) => `${j.name} ${j.id}`)
+                  .join(", ")}; ` + `their leases expire and they are re-queued`
+              )
+            }
           }
         }
         yield* processes.remove(id).pipe(Effect.ignore)
