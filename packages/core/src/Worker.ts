@@ -13,7 +13,21 @@
  * `NodeRuntime.runMain`) runs it.
  */
 import * as Os from "node:os"
-import { Clock, Context, Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option, Schema } from "effect"
+import {
+  Cause,
+  Clock,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberSet,
+  Layer,
+  Option,
+  Schema,
+  Scope
+} from "effect"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as JobEvents from "./JobEvents.ts"
 import type { ClaimedJob } from "./JobRecord.ts"
@@ -152,7 +166,10 @@ export const make = (options: WorkerOptions = {}) =>
 
     // Keyed by lease token, not job id: a job re-claimed after its lease was lost is a new slot.
     const slots = new Map<string, Slot>()
-    const fibers = yield* FiberSet.make<Processor.Outcome, unknown>()
+    // In its own scope, closed without waiting at the end of shutdown: FiberSet's release awaits
+    // every fiber, and a job that would not stop must not hold shutdown up.
+    const fibersScope = yield* Scope.make()
+    const fibers = yield* Scope.provide(FiberSet.make<Processor.Outcome, unknown>(), fibersScope)
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
     let slotFreed = Deferred.makeUnsafe<void>()
@@ -167,14 +184,29 @@ export const make = (options: WorkerOptions = {}) =>
 
     const start = (job: ClaimedJob) =>
       Effect.gen(function* () {
+        // This worker may still run the job under a lease that lapsed (renewals failed, the
+        // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
+        let previous: Slot | undefined
+        for (const other of slots.values()) if (other.job.id === job.id) previous = other
         const slot: Slot = { job, startedAt: clock.currentTimeMillisUnsafe(), fiber: undefined, stopping: false }
         slots.set(job.token, slot)
-        const runJob = run(job, { interruptedByWorker: () => slot.stopping }).pipe(
+        const runJob = (
+          previous === undefined
+            ? run(job, { interruptedByWorker: () => slot.stopping })
+            : Effect.andThen(
+                Effect.uninterruptible(stop(previous)),
+                run(job, { interruptedByWorker: () => slot.stopping })
+              )
+        ).pipe(
+          // A store failure that outlasted the settlement retries; an interruption here only means
+          // the worker stopped a job that had already settled.
           Effect.tapCause((cause) =>
-            Effect.logError(
-              `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
-              cause
-            )
+            Cause.hasInterruptsOnly(cause)
+              ? Effect.void
+              : Effect.logError(
+                  `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
+                  cause
+                )
           ),
           Effect.ensuring(freeSlot(job.token))
         )
@@ -301,6 +333,7 @@ export const make = (options: WorkerOptions = {}) =>
           }
         }
         yield* processes.remove(id).pipe(Effect.ignore)
+        yield* Effect.forkDetach(Scope.close(fibersScope, Exit.void))
       })
     )
 
