@@ -1,0 +1,402 @@
+/**
+ * The Redis `QueueStore`: every transition is one Lua script on one queue's keys.
+ *
+ * Semantics are the memory store's (`QueueStore.layerMemory`): claim promotes due scheduled
+ * and retry jobs inside the claim script, leases up to N jobs with an owner token and a
+ * deadline, and counts the attempt; every settlement is fenced by the token; requeue puts a
+ * job at the head of its queue; expired leases are reaped; the dead set is trimmed. Due times
+ * come from Redis `TIME` inside the scripts, so a skewed client clock changes nothing.
+ *
+ * One hash tag per queue makes each script single-slot, so the store works on Redis Cluster;
+ * what spans queues is done in ordered, idempotent steps:
+ * - Job ids are unique across queues through an index of id → queue under its own tag.
+ *   Enqueue reserves the ids there first, then writes the jobs in the queue's slot; every
+ *   deletion frees its ids afterwards (compare-and-delete). A crash between the steps leaves
+ *   an id recorded for a queue that does not hold it; the next enqueue of that id checks the
+ *   queue and takes the id over. One race remains: an id re-enqueued into the same queue
+ *   right after its job was deleted may lose its index entry, and only then could the same
+ *   id be enqueued into a second queue.
+ * - A claim over several queues is one script call per queue, in the given order, until
+ *   the limit is filled; it promotes due jobs of those queues only.
+ * - The dead-set limits apply to each queue's dead set.
+ * - `get` finds a job through the id index (falling back to every known queue);
+ *   `retryNow`, `remove` and the store-wide operations (`reap`, `promote`, `stats`, `list`)
+ *   go over the known queues, a set every enqueue and pause adds to.
+ * - Completed jobs are deleted at once; the per-queue `processed` and `failed` counters stay.
+ *
+ * Round trips are the cost: concurrent `ack`s (one per finished job) are coalesced into one
+ * script call per queue per tick, `enqueue` writes a queue's jobs in one call per chunk, and
+ * lease tokens carry their queue (`<queue>|<owner>:<sequence>`) so settlements need no
+ * lookup. The sequence is the queue's claim counter, so a token is never reused, not even for
+ * a re-enqueued id. Settlements are fenced and idempotent, so they retry through a short
+ * outage (`settleRetry`) instead of leaving the lease to expire.
+ *
+ * Idle workers sleep in `awaitWork` on pub/sub rather than polling: scripts `PUBLISH` on the
+ * queue's wake channel when they make work ready, and a client-side timer wakes the worker
+ * at the next due time to the millisecond (blocking commands such as `BZPOPMIN` time out on
+ * Redis's `hz` tick, up to 100 ms late). One subscriber connection serves the process.
+ */
+import { JobRecord, QueueStore } from "@effect-jobs/core"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Request, RequestResolver, Schedule } from "effect"
+import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
+import * as Admin from "./internal/admin.ts"
+import * as Enqueue from "./internal/enqueue.ts"
+import { decodeErrors, decodeMeta } from "./internal/records.ts"
+import * as StoreContext from "./internal/storeContext.ts"
+import { asArray, asStrings, chunks, queuePattern, safeMillis } from "./internal/storeContext.ts"
+import * as Wakeups from "./internal/wakeups.ts"
+import * as RedisKeys from "./RedisKeys.ts"
+
+type ClaimedJob = JobRecord.ClaimedJob
+type Lease = JobRecord.Lease
+type QueueStoreError = QueueStore.QueueStoreError
+
+/** Options of the Redis queue store. */
+export interface Options {
+  /** Key prefix (default `ej`); give each application or test its own. */
+  readonly prefix?: string | undefined
+  /** Dead-set limits per queue (default 10,000 jobs, 180 days). */
+  readonly deadSet?: Partial<QueueStore.DeadSetLimits> | undefined
+  /** Most due jobs one claim or promote call moves from each set (default 1,000). */
+  readonly promoteBatch?: number | undefined
+  /** How long a settlement keeps retrying while Redis is unreachable (default 10 s). */
+  readonly settleRetry?: Duration.Input | undefined
+}
+
+/** The queue a lease token names, or `undefined` when it was not issued by this store. */
+const queueOfToken = (token: string): string | undefined => {
+  const bar = token.indexOf("|")
+  const queue = bar > 0 ? token.slice(0, bar) : undefined
+  return queue !== undefined && queuePattern.test(queue) ? queue : undefined
+}
+
+interface AckRequest extends Request.Request<boolean, QueueStoreError> {
+  readonly _tag: "AckRequest"
+  readonly queue: string
+  readonly lease: Lease
+}
+const AckRequest = Request.tagged<AckRequest>("AckRequest")
+
+/** Builds the store over the current `IoRedis`; loads the scripts and checks the ACL first. */
+export const make = Effect.fnUntraced(function* (options: Options = {}) {
+  const io = yield* IoRedis
+  const prefix = options.prefix ?? RedisKeys.defaultPrefix
+  const problem = RedisKeys.prefixProblem(prefix)
+  if (problem !== undefined) return yield* new RedisStartupError({ url: io.url, reason: "config", message: problem })
+  const maxDeadJobs = options.deadSet?.maxJobs ?? QueueStore.defaultDeadSetLimits.maxJobs
+  const maxDeadAge = Duration.toMillis(options.deadSet?.maxAge ?? QueueStore.defaultDeadSetLimits.maxAge)
+  const maxDeadAgeMillis = Number.isFinite(maxDeadAge) ? Math.floor(maxDeadAge) : Number.MAX_SAFE_INTEGER / 2048
+  const promoteBatch = Math.max(1, options.promoteBatch ?? 1000)
+  const settleRetry = options.settleRetry ?? Duration.seconds(10)
+  const scope = yield* Effect.scope
+  const ctx = StoreContext.make(io, prefix, scope)
+  const { eachQueue, forget, keysOf, lua, run } = ctx
+
+  // Startup: load every script (proves EVALSHA/SCRIPT are allowed) and run a probe that
+  // writes under the prefix and publishes, so a missing ACL permission fails here, by name.
+  yield* Effect.forEach(Object.values(lua), (script: LuaScript) => io.send("SCRIPT", "LOAD", script.lua), {
+    concurrency: "unbounded",
+    discard: true
+  }).pipe(
+    Effect.andThen(io.runScript(lua.probe, [RedisKeys.probe(prefix)], [RedisKeys.probe(prefix)])),
+    Effect.catchTag("RedisCommandError", (error) =>
+      Effect.fail(
+        new RedisStartupError({
+          url: io.url,
+          reason: error.code === "NOPERM" ? "permission" : "config",
+          message:
+            `${io.url}: ${error.command} was refused (${error.message}); the Redis user needs ` +
+            `+@scripting +@read +@write +@pubsub +info on keys ${RedisKeys.pattern(prefix)}`
+        })
+      )
+    )
+  )
+
+  // Settlements are fenced and idempotent, so retrying one through a short outage is safe.
+  const settling = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
+    Effect.retry(effect, {
+      while: (error) => error.retryable,
+      schedule: Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.upTo({ duration: settleRetry }))
+    })
+
+  const claimQueue = (queue: string, limit: number, owner: string, leaseMillis: number) => {
+    const keys = keysOf(queue)
+    return run(
+      "claim",
+      lua.claim,
+      [
+        keys.ready,
+        keys.scheduled,
+        keys.retry,
+        keys.leases,
+        keys.meta,
+        keys.payload,
+        keys.token,
+        keys.errors,
+        keys.paused,
+        keys.stats
+      ],
+      [limit, owner, Math.max(0, safeMillis(leaseMillis)), promoteBatch, queue]
+    ).pipe(
+      Effect.flatMap((reply) => {
+        const [now, deadline, , jobs, dropped] = asArray(reply) as [
+          number,
+          number,
+          number,
+          Array<string>,
+          Array<string>
+        ]
+        const claimed: Array<ClaimedJob> = []
+        for (let i = 0; i + 4 < jobs.length; i += 5) {
+          const meta = decodeMeta(jobs[i + 2])!
+          claimed.push({
+            id: jobs[i]!,
+            name: meta.name,
+            queue,
+            payload: jobs[i + 3]!,
+            enqueuedAt: meta.enqueuedAt,
+            runAt: meta.runAt,
+            attempt: meta.attempt,
+            errors: decodeErrors(jobs[i + 4]),
+            deadReason: undefined,
+            diedAt: undefined,
+            state: "leased",
+            token: jobs[i + 1]!,
+            leaseDeadline: Number(deadline),
+            claimedAt: Number(now)
+          } as ClaimedJob)
+        }
+        return dropped.length === 0
+          ? Effect.succeed(claimed)
+          : Effect.logWarning(
+              `dropped ${dropped.length} id(s) without a record from ${queue}: ${dropped.join(", ")}`
+            ).pipe(Effect.andThen(forget(queue, dropped)), Effect.as(claimed))
+      })
+    )
+  }
+
+  const claim: QueueStore.QueueStore["Service"]["claim"] = ({ leaseMillis, limit, owner, queues }) =>
+    Effect.gen(function* () {
+      const claimed: Array<ClaimedJob> = []
+      for (const queue of queues) {
+        if (claimed.length >= limit) break
+        if (!queuePattern.test(queue)) continue
+        claimed.push(...(yield* claimQueue(queue, limit - claimed.length, owner, leaseMillis)))
+      }
+      return claimed
+    })
+
+  const byQueue = (leases: ReadonlyArray<Lease>, lost: Array<string>) => {
+    const groups = new Map<string, Array<Lease>>()
+    for (const lease of leases) {
+      const queue = queueOfToken(lease.token)
+      if (queue === undefined) {
+        lost.push(lease.id)
+        continue
+      }
+      const group = groups.get(queue)
+      if (group === undefined) groups.set(queue, [lease])
+      else group.push(lease)
+    }
+    return groups
+  }
+
+  const extendLeases = (leases: ReadonlyArray<Lease>, leaseMillis: number) =>
+    Effect.gen(function* () {
+      const lost: Array<string> = []
+      const groups = byQueue(leases, lost)
+      yield* Effect.forEach(
+        groups,
+        ([queue, group]) => {
+          const keys = keysOf(queue)
+          return Effect.forEach(
+            chunks(group),
+            (chunk) =>
+              run(
+                "extendLeases",
+                lua.extendLeases,
+                [keys.leases, keys.token],
+                [Math.max(0, safeMillis(leaseMillis)), ...chunk.flatMap((lease) => [lease.id, lease.token])]
+              ).pipe(
+                Effect.tap((reply) =>
+                  Effect.sync(() => {
+                    lost.push(...asStrings(reply))
+                  })
+                )
+              ),
+            { discard: true }
+          )
+        },
+        { concurrency: "unbounded", discard: true }
+      )
+      return lost
+    })
+
+  const ackResolver = RequestResolver.makeGrouped<AckRequest, string>({
+    key: (entry) => entry.request.queue,
+    resolver: (entries, queue) => {
+      const keys = keysOf(queue)
+      return Effect.forEach(
+        chunks(entries),
+        (chunk) =>
+          run(
+            "ack",
+            lua.ack,
+            [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats],
+            chunk.flatMap((entry) => [entry.request.lease.id, entry.request.lease.token])
+          ).pipe(
+            Effect.match({
+              onFailure: (error): ReadonlyArray<string> => {
+                for (const entry of chunk) entry.completeUnsafe(Exit.fail(error))
+                return []
+              },
+              onSuccess: (reply) => {
+                const settled = asArray(reply)
+                chunk.forEach((entry, i) => {
+                  entry.completeUnsafe(Exit.succeed(settled[i] === 1))
+                })
+                return chunk.filter((_, i) => settled[i] === 1).map((entry) => entry.request.lease.id)
+              }
+            }),
+            Effect.flatMap((deleted) => forget(queue, deleted))
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+    }
+  })
+
+  const ackOne = (lease: Lease): Effect.Effect<boolean, QueueStoreError> => {
+    const queue = queueOfToken(lease.token)
+    return queue === undefined
+      ? Effect.succeed(false)
+      : settling(Effect.request(AckRequest({ queue, lease }), ackResolver))
+  }
+
+  const ack = (leases: ReadonlyArray<Lease>) =>
+    Effect.map(Effect.forEach(leases, ackOne, { concurrency: "unbounded" }), (held) => held.filter(Boolean).length)
+
+  /**
+   * Runs a settlement script on the lease's queue; a token this store did not issue is not held.
+   * `deleted` says which job ids the reply deleted, to free them in the id index.
+   */
+  const settle = (
+    lease: Lease,
+    f: (keys: RedisKeys.QueueKeys) => Effect.Effect<unknown, QueueStoreError>,
+    deleted?: (reply: unknown) => ReadonlyArray<string>
+  ) => {
+    const queue = queueOfToken(lease.token)
+    if (queue === undefined) return Effect.succeed(false)
+    return settling(f(keysOf(queue))).pipe(
+      Effect.tap((reply) => (deleted === undefined ? Effect.void : forget(queue, deleted(reply)))),
+      Effect.map((reply) => reply === 1 || (Array.isArray(reply) && reply[0] === 1))
+    )
+  }
+
+  const errorText = (error: JobRecord.AttemptError | undefined) => (error === undefined ? "" : JSON.stringify(error))
+
+  const perQueueSum = (operation: string, script: LuaScript, keys: (k: RedisKeys.QueueKeys) => Array<string>) =>
+    Effect.map(
+      eachQueue((queue) => {
+        const k = keysOf(queue)
+        return run(operation, script, keys(k), [k.wake, promoteBatch])
+      }),
+      (counts) => counts.reduce((sum: number, n) => sum + Number(n), 0)
+    )
+
+  const wakeups = Wakeups.make(io, scope)
+
+  const awaitWork = (queues: ReadonlyArray<string>, maxWaitMillis: number) =>
+    Effect.gen(function* () {
+      const valid = queues.filter((queue) => queuePattern.test(queue))
+      yield* Effect.forEach(valid, (queue) => wakeups.listen(queue, keysOf(queue).wake), {
+        concurrency: "unbounded",
+        discard: true
+      })
+      // A wake-up makes the waiter look again rather than return: a message may be stale (on
+      // Redis Cluster, PUBLISH reaches other nodes over the cluster bus, so a wake-up sent just
+      // before this call can arrive during it), or the work may already be claimed.
+      const deadline = (yield* Clock.currentTimeMillis) + maxWaitMillis
+      for (;;) {
+        const signal = Deferred.makeUnsafe<void>()
+        const unregister = wakeups.register(valid, () => Deferred.doneUnsafe(signal, Effect.void))
+        const woken = yield* Effect.gen(function* () {
+          const probes = yield* Effect.forEach(
+            valid,
+            (queue) => {
+              const k = keysOf(queue)
+              return run("awaitWork", lua.awaitWork, [k.ready, k.scheduled, k.retry, k.paused], [])
+            },
+            { concurrency: "unbounded" }
+          )
+          let wait = deadline - (yield* Clock.currentTimeMillis)
+          for (const probe of probes) {
+            const [now, ready, nextDue] = asArray(probe).map(Number) as [number, number, number]
+            if (ready > 0) return false
+            if (nextDue >= 0) wait = Math.min(wait, nextDue - now)
+          }
+          if (wait <= 0) return false
+          return yield* Effect.raceFirst(
+            Effect.as(Deferred.await(signal), true),
+            Effect.as(Effect.sleep(Duration.millis(wait)), false)
+          )
+        }).pipe(Effect.ensuring(Effect.sync(unregister)))
+        if (!woken) return
+      }
+    })
+
+  return QueueStore.QueueStore.of({
+    enqueue: Enqueue.make(ctx),
+    claim,
+    extendLeases,
+    ack,
+    retry: (lease, { countAttempt, delayMillis, error }) =>
+      settle(lease, (k) =>
+        run(
+          "retry",
+          lua.retry,
+          [k.leases, k.token, k.meta, k.errors, k.retry, k.stats],
+          [
+            k.wake,
+            lease.id,
+            lease.token,
+            safeMillis(delayMillis),
+            countAttempt ? "1" : "0",
+            errorText(error),
+            JobRecord.maxErrorsKept
+          ]
+        )
+      ),
+    kill: (lease, { error, reason }) =>
+      settle(
+        lease,
+        (k) =>
+          run(
+            "kill",
+            lua.kill,
+            [k.leases, k.token, k.meta, k.payload, k.errors, k.reason, k.dead, k.stats],
+            [lease.id, lease.token, reason, errorText(error), JobRecord.maxErrorsKept, maxDeadJobs, maxDeadAgeMillis]
+          ),
+        (reply) => asStrings(reply).slice(1)
+      ),
+    discard: (lease) =>
+      settle(
+        lease,
+        (k) => run("discard", lua.discard, [k.leases, k.token, k.meta, k.payload, k.errors], [lease.id, lease.token]),
+        (reply) => (reply === 1 ? [lease.id] : [])
+      ),
+    requeue: (lease) =>
+      settle(lease, (k) =>
+        run("requeue", lua.requeue, [k.leases, k.token, k.meta, k.ready], [k.wake, lease.id, lease.token])
+      ),
+    reap: perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready]),
+    promote: perQueueSum("promote", lua.promote, (k) => [k.scheduled, k.retry, k.meta, k.ready]),
+    awaitWork,
+    ...Admin.make(ctx)
+  })
+})
+
+/** The Redis store as a layer over `IoRedis`. */
+export const layer = (
+  options?: Options
+): Layer.Layer<QueueStore.QueueStore, RedisStartupError | RedisUnavailable, IoRedis> =>
+  Layer.effect(QueueStore.QueueStore, make(options))

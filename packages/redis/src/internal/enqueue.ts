@@ -1,0 +1,125 @@
+/**
+ * `enqueue` on Redis: ids unique across queues, jobs written one script call per queue chunk.
+ *
+ * Two ordered steps, each single-slot and safe to repeat: `reserveIds` records each new id
+ * for its queue in the id index, then `enqueue` writes the jobs in the queue's slot. An id the
+ * index records for another queue is a duplicate only while that queue still holds the job;
+ * otherwise (a crash between the steps, or a deletion whose `forgetIds` has not run yet) the
+ * id is taken over.
+ */
+import type { QueueStore } from "@effect-jobs/core"
+import { Effect } from "effect"
+import type { Arg } from "../IoRedis.ts"
+import * as RedisKeys from "../RedisKeys.ts"
+import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
+
+/** Builds `enqueue`. */
+export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enqueue"] => {
+  const { checkQueue, getIn, keysOf, lua, remember, run } = ctx
+  const ids = RedisKeys.idsIndex(ctx.prefix)
+
+  /** Per id: whether the queue's enqueue script should try it, or it is held by another queue. */
+  const reserve = (queue: string, jobIds: ReadonlyArray<string>) =>
+    Effect.gen(function* () {
+      const recorded = asStrings(yield* run("enqueue", lua.reserveIds, [ids], [queue, ...jobIds]))
+      const tryIt = jobIds.map((_, i) => recorded[i] === "" || recorded[i] === queue)
+      const elsewhere = new Map<string, Array<number>>()
+      jobIds.forEach((_, i) => {
+        const other = recorded[i]!
+        if (tryIt[i] || !queuePattern.test(other)) return
+        const positions = elsewhere.get(other)
+        if (positions === undefined) elsewhere.set(other, [i])
+        else positions.push(i)
+      })
+      yield* Effect.forEach(
+        elsewhere,
+        ([other, positions]) =>
+          Effect.gen(function* () {
+            const found = yield* getIn(
+              other,
+              positions.map((i) => jobIds[i]!)
+            )
+            const stale = positions.filter((_, k) => found[k] === undefined)
+            if (stale.length === 0) return
+            const taken = asArray(
+              yield* run("enqueue", lua.takeOverIds, [ids], [queue, ...stale.flatMap((i) => [jobIds[i]!, other])])
+            )
+            stale.forEach((i, k) => {
+              tryIt[i] = taken[k] === 1
+            })
+          }),
+        { concurrency: "unbounded", discard: true }
+      )
+      return tryIt
+    })
+
+  const writeChunk = (
+    queue: string,
+    jobs: ReadonlyArray<QueueStore.NewJob>,
+    chunk: ReadonlyArray<number>,
+    results: Array<QueueStore.EnqueueResult>
+  ) =>
+    Effect.gen(function* () {
+      const keys = keysOf(queue)
+      const tryIt = yield* reserve(
+        queue,
+        chunk.map((i) => jobs[i]!.id)
+      )
+      const write: Array<number> = []
+      chunk.forEach((i, k) => {
+        if (tryIt[k]) write.push(i)
+        else results[i] = { id: jobs[i]!.id, outcome: "duplicate" }
+      })
+      if (write.length === 0) return
+      const args: Array<Arg> = [keys.wake]
+      for (const i of write) {
+        const job = jobs[i]!
+        args.push(
+          job.id,
+          job.name,
+          job.payload,
+          safeMillis(job.delayMillis),
+          job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis)
+        )
+      }
+      const outcomes = asStrings(
+        yield* run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args)
+      )
+      write.forEach((i, k) => {
+        results[i] = { id: jobs[i]!.id, outcome: outcomes[k] as QueueStore.EnqueueOutcome }
+      })
+    })
+
+  return (jobs) =>
+    Effect.gen(function* () {
+      const results = new Array<QueueStore.EnqueueResult>(jobs.length)
+      const byQueue = new Map<string, Array<number>>()
+      const seen = new Set<string>()
+      for (let i = 0; i < jobs.length; i++) {
+        const { id, queue } = jobs[i]!
+        // A later job of the same call with an id already in it is a duplicate, whatever its queue.
+        if (seen.has(id)) {
+          results[i] = { id, outcome: "duplicate" }
+          continue
+        }
+        seen.add(id)
+        let positions = byQueue.get(queue)
+        if (positions === undefined) {
+          yield* checkQueue(queue)
+          positions = []
+          byQueue.set(queue, positions)
+        }
+        positions.push(i)
+      }
+      yield* Effect.forEach(
+        byQueue,
+        ([queue, positions]) =>
+          Effect.andThen(
+            remember(queue),
+            Effect.forEach(chunks(positions), (chunk) => writeChunk(queue, jobs, chunk, results), { discard: true })
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+      return results
+    })
+}

@@ -1,0 +1,99 @@
+/**
+ * Decoding what the scripts return into core's record types.
+ *
+ * A record's fields live in the queue's meta hash as
+ * `state:attempt:claims:enqueuedAt:runAt:diedAt:name` (see `lua/includes/record.lua`);
+ * failed attempts are AttemptError JSON texts, one per line.
+ */
+import type { JobRecord } from "@effect-jobs/core"
+import { Option, Schema } from "effect"
+
+type AttemptError = JobRecord.AttemptError
+type JobState = JobRecord.JobState
+type StoredJob = JobRecord.StoredJob
+
+/** The fields of the meta hash entry. */
+export interface Meta {
+  readonly state: JobState
+  readonly attempt: number
+  readonly claims: number
+  readonly enqueuedAt: number
+  readonly runAt: number
+  readonly diedAt: number
+  readonly name: string
+}
+
+const states: Record<string, JobState> = { r: "ready", s: "scheduled", t: "retry", l: "leased", x: "dead" }
+
+/** The state letter the scripts use for a set. */
+export const stateLetter = { scheduled: "s", retry: "t", dead: "x" } as const
+
+/** Parses a meta entry; `undefined` when absent or malformed. */
+export const decodeMeta = (text: unknown): Meta | undefined => {
+  if (typeof text !== "string") return undefined
+  const match = /^([a-z]):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(.*)$/s.exec(text)
+  if (match === null) return undefined
+  const state = states[match[1]!]
+  if (state === undefined) return undefined
+  return {
+    state,
+    attempt: Number(match[2]),
+    claims: Number(match[3]),
+    enqueuedAt: Number(match[4]),
+    runAt: Number(match[5]),
+    diedAt: Number(match[6]),
+    name: match[7]!
+  }
+}
+
+const AttemptErrorLine = Schema.fromJsonString(
+  Schema.Struct({
+    attempt: Schema.Number,
+    tag: Schema.String,
+    message: Schema.String,
+    cause: Schema.String,
+    at: Schema.Number
+  })
+)
+const decodeLine = Schema.decodeUnknownOption(AttemptErrorLine)
+
+/** Parses the error lines of a job; a line that is not an AttemptError stays visible as one. */
+export const decodeErrors = (text: unknown): Array<AttemptError> => {
+  if (typeof text !== "string" || text === "") return []
+  return text.split("\n").map((line) =>
+    Option.getOrElse(decodeLine(line), () => ({
+      attempt: 0,
+      tag: "Unreadable",
+      message: line.slice(0, 200),
+      cause: line,
+      at: 0
+    }))
+  )
+}
+
+/** Builds a stored job from its fields; `undefined` when the record is missing or malformed. */
+export const toStored = (
+  id: string,
+  queue: string,
+  metaText: unknown,
+  payload: unknown,
+  errors: unknown,
+  reason: unknown
+): StoredJob | undefined => {
+  const meta = decodeMeta(metaText)
+  if (meta === undefined) return undefined
+  const dead = meta.state === "dead"
+  return {
+    id,
+    name: meta.name,
+    queue,
+    payload: typeof payload === "string" ? payload : "",
+    enqueuedAt: meta.enqueuedAt,
+    runAt: meta.runAt,
+    attempt: meta.attempt,
+    errors: decodeErrors(errors),
+    deadReason: dead && typeof reason === "string" ? reason : undefined,
+    diedAt: dead ? meta.diedAt : undefined,
+    state: meta.state
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The Lua scripts, read from `../lua/` once, and the one table of their negative return codes.
+ *
+ * A line `--- @include "name"` is replaced by `lua/includes/name.lua`, so shared helpers
+ * (Redis time, the record format, promotion) are written once. The number of keys comes
+ * from the file name (`claim-9.lua` takes 9 KEYS).
+ */
+import { readFileSync } from "node:fs"
+import { type LuaScript, luaScript } from "../IoRedis.ts"
+
+const directory = new URL("../lua/", import.meta.url)
+
+const read = (file: string) => readFileSync(new URL(file, directory), "utf8")
+
+const load = (file: string): LuaScript => {
+  const lua = read(`${file}.lua`).replace(/^--- @include "([A-Za-z]+)"$/gm, (_, include: string) =>
+    read(`includes/${include}.lua`)
+  )
+  const [, name = file, keys = "0"] = /^(.*)-(\d+)$/.exec(file) ?? []
+  return luaScript(name, lua, Number(keys))
+}
+
+const files = [
+  "reserveIds-1",
+  "takeOverIds-1",
+  "forgetIds-1",
+  "enqueue-5",
+  "claim-10",
+  "extendLeases-2",
+  "ack-6",
+  "retry-6",
+  "kill-8",
+  "discard-5",
+  "requeue-4",
+  "reap-4",
+  "promote-4",
+  "awaitWork-4",
+  "resume-1",
+  "stats-8",
+  "get-4",
+  "listQueue-5",
+  "list-5",
+  "retryNow-4",
+  "remove-5",
+  "heartbeat-2",
+  "removeProcess-2",
+  "listProcesses-2",
+  "probe-1"
+] as const
+
+type ScriptName<F> = F extends `${infer Name}-${number}` ? Name : never
+
+/** Every script by name. */
+export type Scripts = { readonly [K in ScriptName<(typeof files)[number]>]: LuaScript }
+
+let loaded: Scripts | undefined
+
+/** Reads the scripts (once per process). */
+export const scripts = (): Scripts => {
+  if (loaded === undefined) {
+    loaded = Object.fromEntries(files.map((file) => [file.replace(/-\d+$/, ""), load(file)])) as unknown as Scripts
+  }
+  return loaded
+}
+
+/** What each negative return code of a script means. Scripts return no other negative numbers. */
+export const scriptErrors: { readonly [code: number]: string } = {
+  [-1]: "the job's record is missing (were its keys changed outside effect-jobs?)",
+  [-2]: "the script got malformed arguments (a bug in @effect-jobs/redis)",
+  [-3]: "the job's record is malformed (were its keys changed outside effect-jobs?)"
+}
+
+/** The meaning of a script's reply when it is an error code, else `undefined`. */
+export const scriptError = (reply: unknown): string | undefined =>
+  typeof reply === "number" && reply < 0 ? (scriptErrors[reply] ?? `unknown error code ${reply}`) : undefined

@@ -1,0 +1,158 @@
+/**
+ * What the parts of the Redis queue store share: the client, the scripts, the keys, and the
+ * error mapping at the store boundary (`RedisUnavailable` → retryable `QueueStoreError`).
+ */
+import { type JobRecord, QueueStore } from "@effect-jobs/core"
+import { Effect, type Scope } from "effect"
+import type { Arg, IoRedis, LuaScript, RedisCommandError, RedisUnavailable } from "../IoRedis.ts"
+import * as RedisKeys from "../RedisKeys.ts"
+import { toStored } from "./records.ts"
+import { type Scripts, scriptError, scripts } from "./scripts.ts"
+
+type QueueStoreError = QueueStore.QueueStoreError
+
+/** Queue names as core accepts them; they sit inside hash tags, so nothing else passes. */
+export const queuePattern = /^[A-Za-z0-9_.:-]{1,100}$/
+
+/** Ids or leases per script call. */
+export const chunkSize = 500
+
+export const chunks = <A>(items: ReadonlyArray<A>, size = chunkSize): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+/**
+ * Whole milliseconds the scripts can score exactly: sorted-set scores are `millis * 1024`,
+ * exact in a double below 2^53, so delays and times are capped at 100 years (a non-number
+ * counts as 0).
+ */
+export const safeMillis = (millis: number | undefined): number => {
+  const century = 3_155_760_000_000
+  if (millis === undefined || Number.isNaN(millis)) return 0
+  return Math.floor(Math.min(Math.max(millis, -century), century))
+}
+
+export const asArray = (reply: unknown): ReadonlyArray<unknown> => (Array.isArray(reply) ? reply : [])
+export const asStrings = (reply: unknown): Array<string> => asArray(reply).map(String)
+
+/** The shared parts. */
+export interface StoreContext {
+  readonly io: IoRedis["Service"]
+  readonly lua: Scripts
+  readonly prefix: string
+  readonly keysOf: (queue: string) => RedisKeys.QueueKeys
+  /** Runs a script; a negative code becomes a non-retryable error from the one code table. */
+  readonly run: (
+    operation: string,
+    script: LuaScript,
+    keys: ReadonlyArray<string>,
+    args: ReadonlyArray<Arg>
+  ) => Effect.Effect<unknown, QueueStoreError>
+  readonly send: (
+    operation: string,
+    command: string,
+    ...args: ReadonlyArray<Arg>
+  ) => Effect.Effect<unknown, QueueStoreError>
+  readonly checkQueue: (queue: string) => Effect.Effect<void, QueueStoreError>
+  /** Adds a queue to the known queues (once per process). */
+  readonly remember: (queue: string) => Effect.Effect<void, QueueStoreError>
+  readonly knownQueues: Effect.Effect<ReadonlyArray<string>, QueueStoreError>
+  /** Runs `f` for every known queue, concurrently. */
+  readonly eachQueue: <A>(
+    f: (queue: string) => Effect.Effect<A, QueueStoreError>
+  ) => Effect.Effect<Array<A>, QueueStoreError>
+  /** Frees the ids of jobs a queue deleted, in the background. */
+  readonly forget: (queue: string, deleted: ReadonlyArray<string>) => Effect.Effect<void>
+  /** Reads jobs of one queue by id (`undefined` where absent). */
+  readonly getIn: (
+    queue: string,
+    ids: ReadonlyArray<string>
+  ) => Effect.Effect<Array<JobRecord.StoredJob | undefined>, QueueStoreError>
+}
+
+/** Builds the shared parts; `scope` owns background work. */
+export const make = (io: IoRedis["Service"], prefix: string, scope: Scope.Scope): StoreContext => {
+  const lua = scripts()
+  const queues = RedisKeys.queuesIndex(prefix)
+  const ids = RedisKeys.idsIndex(prefix)
+  const keyCache = new Map<string, RedisKeys.QueueKeys>()
+  const keysOf = (queue: string) => {
+    let keys = keyCache.get(queue)
+    if (keys === undefined) {
+      keys = RedisKeys.queueKeys(prefix, queue)
+      keyCache.set(queue, keys)
+    }
+    return keys
+  }
+
+  const failure = (operation: string) => (error: RedisUnavailable | RedisCommandError) =>
+    new QueueStore.QueueStoreError({
+      message: `${operation}: ${error.message}`,
+      retryable: error._tag === "RedisUnavailable",
+      cause: error
+    })
+
+  const run: StoreContext["run"] = (operation, script, keys, args) =>
+    io.runScript(script, keys, args).pipe(
+      Effect.mapError(failure(operation)),
+      Effect.flatMap((reply) => {
+        const meaning = scriptError(reply)
+        return meaning === undefined
+          ? Effect.succeed(reply)
+          : Effect.fail(new QueueStore.QueueStoreError({ message: `${operation}: ${meaning}`, retryable: false }))
+      })
+    )
+
+  const send: StoreContext["send"] = (operation, command, ...args) =>
+    io.send(command, ...args).pipe(Effect.mapError(failure(operation)))
+
+  const checkQueue = (queue: string) =>
+    queuePattern.test(queue)
+      ? Effect.void
+      : Effect.fail(
+          new QueueStore.QueueStoreError({
+            message: `queue name ${JSON.stringify(queue)} must be 1-100 characters of letters, digits, '_', '.', ':' or '-'`,
+            retryable: false
+          })
+        )
+
+  const indexed = new Set<string>()
+  const remember = (queue: string) =>
+    indexed.has(queue)
+      ? Effect.void
+      : send("remembering the queue", "SADD", queues, queue).pipe(
+          Effect.andThen(Effect.sync(() => void indexed.add(queue)))
+        )
+  const knownQueues = send("listing queues", "SMEMBERS", queues).pipe(Effect.map((reply) => asStrings(reply).sort()))
+  const eachQueue = <A>(f: (queue: string) => Effect.Effect<A, QueueStoreError>) =>
+    Effect.flatMap(knownQueues, (names) => Effect.forEach(names, f, { concurrency: "unbounded" }))
+
+  // A lost `forgetIds` only leaves an index entry that the next enqueue of the id checks and takes over.
+  const forget = (queue: string, deleted: ReadonlyArray<string>) =>
+    deleted.length === 0
+      ? Effect.void
+      : Effect.asVoid(
+          Effect.forkIn(
+            Effect.forEach(chunks(deleted), (chunk) => run("forgetIds", lua.forgetIds, [ids], [queue, ...chunk]), {
+              discard: true
+            }).pipe(Effect.catchCause((cause) => Effect.logDebug("freeing job ids failed", cause))),
+            scope
+          )
+        )
+
+  const getIn = (queue: string, jobIds: ReadonlyArray<string>) => {
+    const k = keysOf(queue)
+    return run("get", lua.get, [k.meta, k.payload, k.errors, k.reason], jobIds).pipe(
+      Effect.map((reply) => {
+        const fields = asArray(reply)
+        return jobIds.map((id, i) =>
+          toStored(id, queue, fields[i * 4], fields[i * 4 + 1], fields[i * 4 + 2], fields[i * 4 + 3])
+        )
+      })
+    )
+  }
+
+  return { io, lua, prefix, keysOf, run, send, checkQueue, remember, knownQueues, eachQueue, forget, getIn }
+}

@@ -1,0 +1,87 @@
+/**
+ * Wake-ups for idle workers: one pub/sub channel per queue, one subscriber connection per
+ * process (the `IoRedis` one).
+ *
+ * Scripts `PUBLISH` on `<prefix>:{<queue>}:wake` whenever they make work ready or may move the
+ * next due time (enqueue, retry, requeue, reap, promote, resume, retryNow). A waiter
+ * registers before it inspects the queues, so a message published between the inspection
+ * and the wait still wakes it. When the subscriber reconnects, messages may have been lost,
+ * so every waiter is woken to look again.
+ */
+import { QueueStore } from "@effect-jobs/core"
+import { Deferred, Effect, Exit, Scope } from "effect"
+import type { IoRedis } from "../IoRedis.ts"
+
+/** Listens on queue channels and wakes the waiters of a queue. */
+export interface Wakeups {
+  /** Subscribes to the queue's channel for the life of the store (once per queue). */
+  readonly listen: (queue: string, channel: string) => Effect.Effect<void, QueueStore.QueueStoreError>
+  /** Calls `wake` on any message for these queues or a reconnect until the returned function is called. */
+  readonly register: (queues: ReadonlyArray<string>, wake: () => void) => () => void
+}
+
+/** Builds the wake-ups over `io`, subscriptions owned by `scope`. */
+export const make = (io: IoRedis["Service"], scope: Scope.Scope): Wakeups => {
+  const waiters = new Map<string, Set<() => void>>()
+  const listening = new Map<string, Deferred.Deferred<void, QueueStore.QueueStoreError>>()
+
+  const wakeQueue = (queue: string) => {
+    const set = waiters.get(queue)
+    if (set !== undefined) for (const wake of [...set]) wake()
+  }
+  const wakeAll = () => {
+    for (const queue of waiters.keys()) wakeQueue(queue)
+  }
+
+  const listen = (queue: string, channel: string) =>
+    Effect.suspend(() => {
+      const existing = listening.get(queue)
+      if (existing !== undefined) return Deferred.await(existing)
+      const done = Deferred.makeUnsafe<void, QueueStore.QueueStoreError>()
+      listening.set(queue, done)
+      // Each attempt gets its own scope, closed when it fails, so failed attempts leave no listener.
+      return Effect.flatMap(Scope.fork(scope), (attempt) =>
+        io
+          .subscribe(channel, (message) => (message === undefined ? wakeAll() : wakeQueue(queue)))
+          .pipe(
+            Scope.provide(attempt),
+            Effect.mapError(
+              (error) =>
+                new QueueStore.QueueStoreError({
+                  message: `listening for work on ${queue} failed: ${error.message}`,
+                  retryable: error._tag === "RedisUnavailable",
+                  cause: error
+                })
+            ),
+            Effect.onExit((exit) =>
+              Effect.suspend(() => {
+                Deferred.doneUnsafe(done, exit)
+                if (Exit.isSuccess(exit)) return Effect.void
+                listening.delete(queue)
+                return Scope.close(attempt, exit)
+              })
+            )
+          )
+      )
+    })
+
+  const register = (queues: ReadonlyArray<string>, wake: () => void) => {
+    for (const queue of queues) {
+      let set = waiters.get(queue)
+      if (set === undefined) {
+        set = new Set()
+        waiters.set(queue, set)
+      }
+      set.add(wake)
+    }
+    return () => {
+      for (const queue of queues) {
+        const set = waiters.get(queue)
+        set?.delete(wake)
+        if (set?.size === 0) waiters.delete(queue)
+      }
+    }
+  }
+
+  return { listen, register }
+}

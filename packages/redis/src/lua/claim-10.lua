@@ -1,0 +1,77 @@
+--[[
+  claim-10: promotes due scheduled and retry jobs, then leases up to `limit` ready jobs to
+  `owner`, counting one attempt each.
+
+  KEYS[1] ready      list    ready ids, head first
+  KEYS[2] scheduled  zset    scheduled ids by due time
+  KEYS[3] retry      zset    retry ids by due time
+  KEYS[4] leases     zset    leased ids by deadline (ms)
+  KEYS[5] meta       hash    id -> record
+  KEYS[6] payload    hash    id -> payload JSON text
+  KEYS[7] token      hash    id -> lease token
+  KEYS[8] errors     hash    id -> error lines
+  KEYS[9] paused     string  present while the queue is paused
+  KEYS[10] stats     hash    `claims` sequence: every lease token is new, even for a
+                             re-enqueued id, so a stale holder can never settle a later run
+
+  ARGV[1] limit        int     most jobs to lease (>= 0)
+  ARGV[2] owner        string  the claiming process
+  ARGV[3] leaseMillis  int     lease length in ms
+  ARGV[4] promoteMax   int     most jobs promoted per set in this call
+  ARGV[5] queue        string  the queue's name, first part of every token
+                               (tokens are "<queue>|<owner>:<sequence>")
+
+  Returns {now, deadline, promoted, jobs, dropped}
+    now       int    Redis time, ms
+    deadline  int    lease deadline of every job leased, ms
+    promoted  int    jobs moved from scheduled/retry to ready
+    jobs      array  five entries per job: id, token, record, payload, error lines
+    dropped   array  ids found in the ready list without a readable record (removed)
+  Codes: none.
+
+  A paused queue still promotes but leases nothing. Running it twice leases more jobs to the
+  same owner; tokens nobody holds expire and the reaper puts those jobs back.
+]]
+--- @include "time"
+--- @include "record"
+--- @include "promote"
+
+local limit = tonumber(ARGV[1])
+local now = nowMillis()
+local promoteMax = tonumber(ARGV[4])
+local promoted = promoteDue(KEYS[2], KEYS[5], KEYS[1], now, promoteMax)
+  + promoteDue(KEYS[3], KEYS[5], KEYS[1], now, promoteMax)
+local deadline = now + math.floor(tonumber(ARGV[3]))
+local jobs = {}
+local dropped = {}
+if limit > 0 and redis.call("EXISTS", KEYS[9]) == 0 then
+  local ids = redis.call("LPOP", KEYS[1], limit)
+  if ids then
+    local sequence = redis.call("HINCRBY", KEYS[10], "claims", #ids) - #ids
+    for _, id in ipairs(ids) do
+      sequence = sequence + 1
+      local m = decodeMeta(redis.call("HGET", KEYS[5], id))
+      if m then
+        m.state = "l"
+        m.attempt = m.attempt + 1
+        m.claims = m.claims + 1
+        local token = ARGV[5] .. "|" .. ARGV[2] .. ":" .. sequence
+        local meta = encodeMeta(m)
+        redis.call("HSET", KEYS[5], id, meta)
+        redis.call("HSET", KEYS[7], id, token)
+        redis.call("ZADD", KEYS[4], deadline, id)
+        jobs[#jobs + 1] = id
+        jobs[#jobs + 1] = token
+        jobs[#jobs + 1] = meta
+        jobs[#jobs + 1] = redis.call("HGET", KEYS[6], id) or ""
+        jobs[#jobs + 1] = redis.call("HGET", KEYS[8], id) or ""
+      else
+        redis.call("HDEL", KEYS[5], id)
+        redis.call("HDEL", KEYS[6], id)
+        redis.call("HDEL", KEYS[8], id)
+        dropped[#dropped + 1] = id
+      end
+    end
+  end
+end
+return { now, deadline, promoted, jobs, dropped }

@@ -1,0 +1,62 @@
+--[[
+  enqueue-5: writes new jobs to one queue; an id the queue already holds is left alone.
+
+  KEYS[1] meta       hash    id -> record
+  KEYS[2] payload    hash    id -> payload JSON text
+  KEYS[3] ready      list    ready ids
+  KEYS[4] scheduled  zset    scheduled ids by due time
+  KEYS[5] stats      hash    `seq` tie-breaker
+
+  ARGV[1]            string  wake channel
+  then for each job, five entries:
+  ARGV[i]   id           string
+  ARGV[i+1] name         string
+  ARGV[i+2] payload      string  JSON text, stored as is
+  ARGV[i+3] delayMillis  number  ms after Redis's now ("" = 0)
+  ARGV[i+4] runAtMillis  number  epoch ms, wins over delayMillis ("" = none)
+
+  Returns one string per job: "enqueued", "scheduled" or "duplicate".
+  Codes: -2 malformed arguments.
+
+  Running it twice (a resend after reconnect) writes nothing the second time: every id is
+  then a duplicate.
+]]
+--- @include "time"
+--- @include "record"
+
+local n = (#ARGV - 1) / 5
+if n ~= math.floor(n) then return -2 end
+local now = nowMillis()
+local seq = takeSeq(KEYS[5], n)
+local outcomes = {}
+local wrote = false
+for i = 0, n - 1 do
+  local at = 2 + i * 5
+  local id = ARGV[at]
+  if redis.call("HEXISTS", KEYS[1], id) == 1 then
+    outcomes[i + 1] = "duplicate"
+  else
+    local runAt
+    if ARGV[at + 4] ~= "" then
+      runAt = math.floor(tonumber(ARGV[at + 4]))
+    else
+      runAt = now + math.floor(tonumber(ARGV[at + 3]) or 0)
+    end
+    local m = { state = "r", attempt = 0, claims = 0, enqueuedAt = now, runAt = now, diedAt = 0, name = ARGV[at + 1] }
+    redis.call("HSET", KEYS[2], id, ARGV[at + 2])
+    if runAt > now then
+      m.state = "s"
+      m.runAt = runAt
+      redis.call("ZADD", KEYS[4], timeScore(runAt, seq + i), id)
+      outcomes[i + 1] = "scheduled"
+    else
+      redis.call("RPUSH", KEYS[3], id)
+      outcomes[i + 1] = "enqueued"
+    end
+    redis.call("HSET", KEYS[1], id, encodeMeta(m))
+    wrote = true
+  end
+end
+-- A scheduled job may be the earliest due time a sleeping worker must wake for.
+if wrote then redis.call("PUBLISH", ARGV[1], "enqueue") end
+return outcomes

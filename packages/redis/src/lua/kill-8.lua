@@ -1,0 +1,62 @@
+--[[
+  kill-8: moves a job whose lease the caller holds to the dead set with a reason, then trims
+  the queue's dead set to its limits, oldest first.
+
+  KEYS[1] leases   zset  leased ids by deadline
+  KEYS[2] token    hash  id -> lease token
+  KEYS[3] meta     hash  id -> record
+  KEYS[4] payload  hash  id -> payload JSON text
+  KEYS[5] errors   hash  id -> error lines
+  KEYS[6] reason   hash  id -> why the job is dead
+  KEYS[7] dead     zset  dead ids by time of death
+  KEYS[8] stats    hash  `failed` counter, `seq` tie-breaker
+
+  ARGV[1] id            string
+  ARGV[2] token         string
+  ARGV[3] reason        string
+  ARGV[4] error         string  AttemptError JSON text, appended as is ("" = none)
+  ARGV[5] maxErrors     int     error lines kept
+  ARGV[6] maxDeadJobs   int     dead jobs kept in this queue
+  ARGV[7] maxDeadAge    int     ms a dead job is kept
+
+  Returns {1, trimmed ids...} when moved (the ids the trim deleted follow), 0 when the lease
+  is not held (nothing changed).
+  Codes: -1 the record is missing, -3 the record is malformed.
+]]
+--- @include "time"
+--- @include "record"
+--- @include "errors"
+
+local id = ARGV[1]
+if redis.call("HGET", KEYS[2], id) ~= ARGV[2] then return 0 end
+local meta = redis.call("HGET", KEYS[3], id)
+if not meta then return -1 end
+local m = decodeMeta(meta)
+if not m then return -3 end
+local now = nowMillis()
+redis.call("ZREM", KEYS[1], id)
+redis.call("HDEL", KEYS[2], id)
+redis.call("HINCRBY", KEYS[8], "failed", 1)
+appendError(KEYS[5], id, ARGV[4], tonumber(ARGV[5]))
+m.state = "x"
+m.diedAt = now
+redis.call("HSET", KEYS[3], id, encodeMeta(m))
+redis.call("HSET", KEYS[6], id, ARGV[3])
+redis.call("ZADD", KEYS[7], timeScore(now, takeSeq(KEYS[8], 1)), id)
+
+local result = { 1 }
+local function forget(ids)
+  if #ids == 0 then return end
+  for _, trimmed in ipairs(ids) do result[#result + 1] = trimmed end
+  redis.call("ZREM", KEYS[7], unpack(ids))
+  redis.call("HDEL", KEYS[3], unpack(ids))
+  redis.call("HDEL", KEYS[4], unpack(ids))
+  redis.call("HDEL", KEYS[5], unpack(ids))
+  redis.call("HDEL", KEYS[6], unpack(ids))
+end
+-- Older than maxDeadAge: died before now - maxDeadAge (bounded per call to keep it short).
+forget(redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",
+  "(" .. string.format("%d", (now - tonumber(ARGV[7])) * SCALE), "LIMIT", 0, 1000))
+local excess = redis.call("ZCARD", KEYS[7]) - tonumber(ARGV[6])
+if excess > 0 then forget(redis.call("ZRANGE", KEYS[7], 0, math.min(excess, 1000) - 1)) end
+return result

@@ -1,0 +1,32 @@
+--[[
+  requeue-4: puts a job whose lease the caller holds back at the head of its queue and gives
+  the claim's attempt back (interruption: shutdown or a lost lease).
+
+  KEYS[1] leases  zset  leased ids by deadline
+  KEYS[2] token   hash  id -> lease token
+  KEYS[3] meta    hash  id -> record
+  KEYS[4] ready   list  ready ids
+
+  ARGV[1] channel  string  wake channel
+  ARGV[2] id       string
+  ARGV[3] token    string
+
+  Returns 1 requeued, 0 lease not held (nothing changed).
+  Codes: -1 the record is missing, -3 the record is malformed.
+]]
+--- @include "record"
+
+local id = ARGV[2]
+if redis.call("HGET", KEYS[2], id) ~= ARGV[3] then return 0 end
+local meta = redis.call("HGET", KEYS[3], id)
+if not meta then return -1 end
+local m = decodeMeta(meta)
+if not m then return -3 end
+redis.call("ZREM", KEYS[1], id)
+redis.call("HDEL", KEYS[2], id)
+m.attempt = m.attempt - 1
+m.state = "r"
+redis.call("HSET", KEYS[3], id, encodeMeta(m))
+redis.call("LPUSH", KEYS[4], id)
+redis.call("PUBLISH", ARGV[1], "requeue")
+return 1

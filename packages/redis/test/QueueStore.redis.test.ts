@@ -1,0 +1,16 @@
+import { afterAll, beforeAll } from "@effect/vitest"
+import { suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
+import { Effect, Layer, References } from "effect"
+import * as RedisBackend from "../src/RedisBackend.ts"
+import { testRedis } from "./helpers/redisServer.ts"
+
+const redis = testRedis("conformance")
+beforeAll(redis.setup, 20_000)
+afterAll(redis.teardown, 20_000)
+
+// A fresh key prefix at every build: the suite builds the layer once per test.
+const layer = Layer.unwrap(
+  Effect.sync(() => RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true }))
+).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
+
+suite("RedisQueueStore", layer, { clock: "live" })

@@ -1,0 +1,335 @@
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { ProcessRegistry, QueueStore } from "@effect-jobs/core"
+import { Clock, Context, Duration, Effect, Fiber, Layer, Option, References } from "effect"
+import { TestClock } from "effect/testing"
+import * as IoRedis from "../src/IoRedis.ts"
+import { scripts } from "../src/internal/scripts.ts"
+import * as RedisBackend from "../src/RedisBackend.ts"
+import * as RedisKeys from "../src/RedisKeys.ts"
+import { ownServer } from "./helpers/effects.ts"
+import { command, testRedis } from "./helpers/redisServer.ts"
+
+const redis = testRedis("store")
+beforeAll(redis.setup, 20_000)
+afterAll(redis.teardown, 20_000)
+
+type Store = QueueStore.QueueStore["Service"]
+type Io = IoRedis.IoRedis["Service"]
+
+const quiet = Layer.succeed(References.MinimumLogLevel, "Error")
+
+/** Runs `body` with a store and its client on a fresh prefix (of `url`, default: this file's Redis). */
+const withStore = <A, E>(
+  body: (store: Store, io: Io, prefix: string) => Effect.Effect<A, E>,
+  options: { readonly url?: string; readonly deadSet?: Partial<QueueStore.DeadSetLimits> } = {}
+) =>
+  Effect.gen(function* () {
+    const prefix = redis.prefix()
+    const context = yield* Layer.build(
+      RedisBackend.layer({
+        url: options.url ?? redis.url,
+        prefix,
+        allowEviction: true,
+        ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet })
+      }).pipe(Layer.provide(quiet))
+    )
+    return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
+  }).pipe(Effect.scoped)
+
+const newJob = (id: string, extra?: Partial<QueueStore.NewJob>): QueueStore.NewJob => ({
+  id,
+  name: "Test",
+  queue: "default",
+  payload: JSON.stringify({ id }),
+  ...extra
+})
+
+const claimAll = (store: Store, limit: number, queues: ReadonlyArray<string> = ["default"]) =>
+  store.claim({ queues, limit, owner: "w", leaseMillis: 60_000 })
+
+const killAll = (store: Store, ids: ReadonlyArray<string>, queue = "default") =>
+  Effect.gen(function* () {
+    yield* store.enqueue(ids.map((id) => newJob(id, { queue })))
+    for (const claimed of yield* claimAll(store, ids.length, [queue])) {
+      yield* store.kill({ id: claimed.id, token: claimed.token }, { reason: "bad" })
+      yield* Effect.sleep("2 millis")
+    }
+  })
+
+const deadIds = (store: Store) =>
+  Effect.map(store.list("dead", { offset: 0, limit: 100 }), (page) => page.jobs.map((j) => j.id))
+
+describe("RedisQueueStore", () => {
+  it.live("runs the enqueue script twice without writing anything the second time", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        const k = RedisKeys.queueKeys(prefix, "default")
+        const args = [k.wake, "a", "Test", `{"a":1}`, "", "", "b", "Test", `{"b":2}`, 500, ""]
+        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
+        assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["enqueued", "scheduled"])
+        assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["duplicate", "duplicate"])
+        const stats = yield* store.stats
+        assert.strictEqual(stats.queues.find((q) => q.name === "default")?.size ?? 1, 1)
+        assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 10 })).total, 1)
+        assert.strictEqual((yield* io.send("ZCARD", k.scheduled)) as number, 1)
+      })
+    )
+  )
+
+  it.live("runs settlement scripts twice without settling twice", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        yield* store.enqueue([newJob("a"), newJob("b")])
+        const [a, b] = yield* claimAll(store, 2)
+        const k = RedisKeys.queueKeys(prefix, "default")
+        const retryArgs = [k.wake, b!.id, b!.token, 0, "1", "", 25]
+        const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats]
+        assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 1)
+        assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 0)
+        const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats]
+        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, [a!.id, a!.token]), [1])
+        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, [a!.id, a!.token]), [0])
+        const stats = yield* store.stats
+        assert.strictEqual(stats.processed, 1)
+        assert.strictEqual(stats.failed, 1)
+        assert.strictEqual(stats.retry, 1)
+      })
+    )
+  )
+
+  it.live("never reuses a lease token, even for a re-enqueued id", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        yield* store.enqueue([newJob("a"), newJob("b")])
+        const [a, b] = yield* claimAll(store, 2)
+        assert.notStrictEqual(a!.token, b!.token)
+        assert.strictEqual(yield* store.ack([{ id: "a", token: a!.token }]), 1)
+        yield* store.enqueue([newJob("a")])
+        const [again] = yield* claimAll(store, 1)
+        assert.notStrictEqual(again!.token, a!.token)
+        // The first run's holder cannot settle the second run.
+        assert.strictEqual(yield* store.ack([{ id: "a", token: a!.token }]), 0)
+        assert.strictEqual(Option.getOrThrow(yield* store.get("a")).state, "leased")
+      })
+    )
+  )
+
+  // it.effect: the client's clock is the TestClock, stuck at 1970; due times must not care.
+  it.effect("judges due times by Redis TIME, not by the client's clock", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        assert.strictEqual(yield* Clock.currentTimeMillis, 0)
+        const realNow = Date.now()
+        yield* store.enqueue([newJob("later", { delayMillis: 60_000 }), newJob("now")])
+        const later = Option.getOrThrow(yield* store.get("later"))
+        assert.strictEqual(later.runAt - later.enqueuedAt, 60_000)
+        assert.isAtLeast(later.enqueuedAt, realNow - 5_000)
+        assert.isAtMost(later.enqueuedAt, realNow + 5_000)
+        // A client a minute ahead would have run "later" by now on its own clock.
+        yield* TestClock.adjust(Duration.minutes(2))
+        assert.deepStrictEqual(
+          (yield* claimAll(store, 10)).map((j) => j.id),
+          ["now"]
+        )
+        assert.strictEqual(Option.getOrThrow(yield* store.get("later")).state, "scheduled")
+      })
+    )
+  )
+
+  it.live("keeps job ids unique across queues, taking over an id whose enqueue stopped half way", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        // A crash after reserving the id and before writing the job leaves the id recorded.
+        yield* io.runScript(scripts().reserveIds, [RedisKeys.idsIndex(prefix)], ["mail", "orphan"])
+        assert.deepStrictEqual(yield* store.enqueue([newJob("orphan")]), [{ id: "orphan", outcome: "enqueued" }])
+        assert.strictEqual(Option.getOrThrow(yield* store.get("orphan")).queue, "default")
+        assert.deepStrictEqual(yield* store.enqueue([newJob("orphan", { queue: "mail" })]), [
+          { id: "orphan", outcome: "duplicate" }
+        ])
+        // Once completed, the id is free again, in any queue.
+        const [claimed] = yield* claimAll(store, 1)
+        assert.strictEqual(yield* store.ack([{ id: claimed!.id, token: claimed!.token }]), 1)
+        assert.deepStrictEqual(yield* store.enqueue([newJob("orphan", { queue: "mail" })]), [
+          { id: "orphan", outcome: "enqueued" }
+        ])
+        assert.strictEqual(Option.getOrThrow(yield* store.get("orphan")).queue, "mail")
+      })
+    )
+  )
+
+  it.live("trims the dead set past maxJobs, oldest first", () =>
+    withStore(
+      (store) =>
+        Effect.gen(function* () {
+          yield* killAll(store, ["d1", "d2", "d3", "d4", "d5"])
+          assert.deepStrictEqual(yield* deadIds(store), ["d5", "d4", "d3"])
+          assert.strictEqual((yield* store.stats).dead, 3)
+          assert.isTrue(Option.isNone(yield* store.get("d1")))
+          // The trimmed ids are free again.
+          yield* Effect.sleep("20 millis")
+          assert.deepStrictEqual(yield* store.enqueue([newJob("d1", { queue: "other" })]), [
+            { id: "d1", outcome: "enqueued" }
+          ])
+        }),
+      { deadSet: { maxJobs: 3 } }
+    )
+  )
+
+  it.live("trims dead jobs older than maxAge", () =>
+    withStore(
+      (store) =>
+        Effect.gen(function* () {
+          yield* killAll(store, ["old"])
+          yield* Effect.sleep("300 millis")
+          yield* killAll(store, ["new"])
+          assert.deepStrictEqual(yield* deadIds(store), ["new"])
+        }),
+      { deadSet: { maxAge: Duration.millis(200) } }
+    )
+  )
+
+  it.live("keeps the 25 newest errors of a job", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        yield* store.enqueue([newJob("flaky")])
+        for (let attempt = 1; attempt <= 30; attempt++) {
+          const [claimed] = yield* claimAll(store, 1)
+          const error = { attempt, tag: "Boom", message: `line\nbreak ${attempt}`, cause: "…", at: attempt }
+          yield* store.retry({ id: claimed!.id, token: claimed!.token }, { delayMillis: 0, countAttempt: true, error })
+        }
+        const errors = Option.getOrThrow(yield* store.get("flaky")).errors
+        assert.strictEqual(errors.length, 25)
+        assert.strictEqual(errors[0]!.attempt, 6)
+        assert.strictEqual(errors[24]!.message, "line\nbreak 30")
+      })
+    )
+  )
+
+  it.live("pages the dead set newest first across queues", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        yield* killAll(store, ["a1"], "a")
+        yield* killAll(store, ["b1"], "b")
+        yield* killAll(store, ["a2"], "a")
+        const page = yield* store.list("dead", { offset: 0, limit: 2 })
+        assert.deepStrictEqual(
+          page.jobs.map((j) => j.id),
+          ["a2", "b1"]
+        )
+        assert.strictEqual(page.total, 3)
+        assert.strictEqual(yield* store.retryNow("dead", ["b1", "a1"]), 2)
+        assert.deepStrictEqual(
+          (yield* claimAll(store, 5, ["a", "b"])).map((j) => j.id),
+          ["a1", "b1"]
+        )
+      })
+    )
+  )
+
+  it.live("coalesces concurrent acks into one script call per queue", () =>
+    Effect.gen(function* () {
+      const server = yield* ownServer()
+      yield* withStore(
+        (store) =>
+          Effect.gen(function* () {
+            yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newJob(`j${i}`)))
+            const claims = yield* claimAll(store, 50)
+            const evalshaCalls = () =>
+              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
+                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
+              )
+            const before = yield* evalshaCalls()
+            const settled = yield* Effect.forEach(claims, (c) => store.ack([{ id: c.id, token: c.token }]), {
+              concurrency: "unbounded"
+            })
+            yield* Effect.sleep("50 millis")
+            const calls = (yield* evalshaCalls()) - before
+            assert.strictEqual(
+              settled.reduce((a, b) => a + b, 0),
+              50
+            )
+            // One ack call and one call freeing the ids (instead of 50 + 50).
+            assert.isAtMost(calls, 2)
+          }),
+        { url: server.url }
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("wakes an idle worker on another connection when work arrives, and at the due time", () =>
+    Effect.gen(function* () {
+      const prefix = redis.prefix()
+      const build = () =>
+        Layer.build(
+          RedisBackend.layer({ url: redis.url, prefix, allowEviction: true }).pipe(Layer.provide(quiet))
+        ).pipe(Effect.map(Context.get(QueueStore.QueueStore)))
+      const waiter = yield* build()
+      const producer = yield* build()
+      yield* waiter.awaitWork(["default"], 10)
+      const start = performance.now()
+      const fiber = yield* Effect.forkChild(Effect.map(waiter.awaitWork(["default"], 10_000), () => performance.now()))
+      yield* Effect.sleep("100 millis")
+      const sent = performance.now()
+      yield* producer.enqueue([newJob("a")])
+      const woke = yield* Fiber.join(fiber)
+      assert.isAtLeast(woke, start)
+      assert.isBelow(woke - sent, 5_000, "woken by the enqueue, not by maxWaitMillis")
+      yield* Effect.forEach(yield* claimAll(waiter, 1), (c) => waiter.ack([{ id: c.id, token: c.token }]))
+      yield* producer.enqueue([newJob("due", { delayMillis: 300 })])
+      const scheduledAt = performance.now()
+      // As a worker does: wait, claim, and wait again after a wake-up that brought nothing.
+      let claimed: ReadonlyArray<{ readonly id: string }> = []
+      for (let round = 0; round < 20 && claimed.length === 0; round++) {
+        yield* waiter.awaitWork(["default"], 10_000)
+        claimed = yield* claimAll(waiter, 1)
+      }
+      const due = performance.now() - scheduledAt
+      assert.deepStrictEqual(
+        claimed.map((j) => j.id),
+        ["due"]
+      )
+      assert.isAtLeast(due, 250, "not claimed before it was due")
+      console.log(
+        `wake-up on enqueue from another connection: ${(woke - sent).toFixed(2)} ms; ` +
+          `a job scheduled 300 ms ahead was claimed after ${due.toFixed(1)} ms`
+      )
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("RedisProcessRegistry", () => {
+  it.live("lists live processes oldest first and forgets removed and expired ones", () =>
+    Effect.gen(function* () {
+      const context = yield* Layer.build(
+        RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true }).pipe(Layer.provide(quiet))
+      )
+      const registry = Context.get(context, ProcessRegistry.ProcessRegistry)
+      const info = (id: string, startedAt: number): ProcessRegistry.ProcessInfo => ({
+        id,
+        hostname: "host",
+        pid: 1,
+        queues: [{ name: "default", weight: 1 }],
+        strict: false,
+        concurrency: 5,
+        startedAt,
+        quiet: false,
+        running: [{ id: "j1", name: "Test", queue: "default", attempt: 1, startedAt }],
+        beatAt: startedAt
+      })
+      yield* registry.heartbeat(info("second", 2), 60_000)
+      yield* registry.heartbeat(info("first", 1), 60_000)
+      yield* registry.heartbeat(info("short", 3), 100)
+      assert.deepStrictEqual(
+        (yield* registry.list).map((p) => p.id),
+        ["first", "second", "short"]
+      )
+      assert.deepStrictEqual((yield* registry.list)[0], info("first", 1))
+      yield* registry.remove("second")
+      yield* Effect.sleep("200 millis")
+      assert.deepStrictEqual(
+        (yield* registry.list).map((p) => p.id),
+        ["first"]
+      )
+    }).pipe(Effect.scoped)
+  )
+})

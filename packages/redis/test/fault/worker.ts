@@ -1,0 +1,68 @@
+/**
+ * A worker process for the fault tests: `node worker.ts`, configured by environment.
+ *
+ * Runs `Work` jobs from Redis; each run counts itself in Redis (`<prefix>:test:runs`, job
+ * number → runs) before sleeping `millis`, so the counts survive this process being killed.
+ * Prints `READY` once the worker is running; SIGTERM/SIGINT shut it down gracefully.
+ */
+import { Job, JobRegistry, Worker } from "@effect-jobs/core"
+import { Effect, Layer, Schedule, Schema } from "effect"
+import * as IoRedis from "../../src/IoRedis.ts"
+import * as RedisBackend from "../../src/RedisBackend.ts"
+
+const env = (name: string, fallback?: string): string => {
+  const value = process.env[name] ?? fallback
+  if (value === undefined) throw new Error(`worker.ts: set ${name}`)
+  return value
+}
+
+const prefix = env("PREFIX")
+const name = env("NAME", String(process.pid))
+
+/** The job every fault test runs; a run that fails (Redis away) is retried soon. */
+export const Work = Job.make("Work", {
+  payload: { n: Schema.Number, millis: Schema.Number },
+  retry: Schedule.spaced("200 millis")
+})
+
+const handlers = JobRegistry.layer(
+  Work.handle(({ millis, n }) =>
+    Effect.gen(function* () {
+      const io = yield* IoRedis.IoRedis
+      yield* io.send("HINCRBY", `${prefix}:test:runs`, n, 1)
+      yield* io.send("HSET", `${prefix}:test:by`, n, name)
+      if (millis > 0) yield* Effect.sleep(millis)
+    }).pipe(Effect.orDie)
+  )
+)
+
+const backend = RedisBackend.layer({
+  url: env("REDIS_URL"),
+  prefix,
+  allowEviction: true,
+  commandTimeout: Number(env("COMMAND_TIMEOUT_MS", "2000"))
+})
+
+const worker = Worker.layer({
+  concurrency: Number(env("CONCURRENCY", "10")),
+  leaseDuration: Number(env("LEASE_MS", "30000")),
+  reapInterval: Number(env("REAP_MS", "5000")),
+  shutdownTimeout: Number(env("SHUTDOWN_MS", "25000")),
+  pollInterval: 1000
+}).pipe(Layer.provide(handlers), Layer.provideMerge(backend))
+
+const main = Effect.gen(function* () {
+  yield* Layer.build(worker)
+  yield* Effect.sync(() => process.stdout.write("READY\n"))
+  return yield* Effect.never
+}).pipe(Effect.scoped)
+
+const fiber = Effect.runFork(main)
+for (const signal of ["SIGTERM", "SIGINT"] as const) process.once(signal, () => fiber.interruptUnsafe())
+fiber.addObserver((exit) => {
+  if (exit._tag === "Failure" && !exit.cause.reasons.every((reason) => reason._tag === "Interrupt")) {
+    process.stderr.write(`worker failed: ${String(exit.cause)}\n`)
+    process.exit(1)
+  }
+  process.exit(0)
+})

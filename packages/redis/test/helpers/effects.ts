@@ -1,0 +1,18 @@
+/** Effect wrappers around the test servers, and a logger that records lines. */
+import { Effect, Logger } from "effect"
+import { type RedisServer, startRedisServer } from "./redisServer.ts"
+
+/** A `redis-server` of this test's own, stopped when the scope closes. */
+export const ownServer = (args: ReadonlyArray<string> = []) =>
+  Effect.acquireRelease(
+    Effect.promise(() => startRedisServer({ args })),
+    (server: RedisServer) => Effect.promise(() => server.stop())
+  )
+
+/** A logger layer that appends every line to `lines`. */
+export const recordLogs = (lines: Array<string>) =>
+  Logger.layer([
+    Logger.make(({ message }) => {
+      lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+    })
+  ])
