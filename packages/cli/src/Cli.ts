@@ -1,0 +1,34 @@
+/**
+ * The `effect-jobs` command tree: `worker`, `enqueue`, `stats` and the admin commands,
+ * with the global settings (`--redis`, `--prefix`, `--log-format`, …) shared by all.
+ */
+import { Command } from "effect/cli"
+import * as Dead from "./commands/Dead.ts"
+import * as Enqueue from "./commands/Enqueue.ts"
+import * as Queues from "./commands/Queues.ts"
+import * as Retries from "./commands/Retries.ts"
+import * as Scheduled from "./commands/Scheduled.ts"
+import * as Stats from "./commands/Stats.ts"
+import * as Worker from "./commands/Worker.ts"
+import * as Settings from "./Settings.ts"
+
+/** The root command. */
+export const command = Command.make("effect-jobs").pipe(
+  Command.withDescription("Background jobs for Effect: run workers, enqueue jobs, inspect and manage queues"),
+  Command.withSubcommands([
+    Worker.command,
+    Enqueue.command,
+    Stats.command,
+    Queues.command,
+    Dead.command,
+    Retries.command,
+    Scheduled.command
+  ]),
+  Command.withGlobalFlags(Settings.all)
+)
+
+/** The version printed by `--version`. */
+export const version = "0.1.0"
+
+/** Runs the command line from `Stdio`'s arguments. */
+export const run = Command.run(command, { version })

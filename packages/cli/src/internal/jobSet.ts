@@ -1,0 +1,195 @@
+/**
+ * The `list`, `retry` and `delete` subcommands shared by `dead`, `scheduled` and `retries`.
+ *
+ * `--all` first takes a snapshot of the set's ids (paging through it), then acts on those
+ * ids only, in chunks, with a progress bar on a terminal: jobs that land in the set while it
+ * runs (a queue that keeps failing) are left alone, so it always ends.
+ */
+import { type JobRecord, QueueStore } from "@effect-jobs/core"
+import { Clock, Effect } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import * as Backend from "../Backend.ts"
+import { failed, usage } from "../CliFailure.ts"
+import * as Logging from "../Logging.ts"
+import { count, note, print, printJson, table, truncate } from "./output.ts"
+import * as Progress from "./progress.ts"
+import { formatMillis, parseWholeNumber } from "./values.ts"
+
+/** How a set is named on the command line and in messages. */
+export interface SetNames {
+  /** The command: `dead`, `scheduled`, `retries`. */
+  readonly command: string
+  readonly set: QueueStore.JobSet
+  /** "the dead set", "the scheduled set", "the retry set". */
+  readonly title: string
+}
+
+const pageSize = 1000
+const chunkSize = 500
+
+/** Takes the ids in the set now; paging may see a job twice when the set shifts, so ids are deduplicated. */
+const snapshotIds = (set: QueueStore.JobSet) =>
+  Effect.gen(function* () {
+    const store = yield* QueueStore.QueueStore
+    const first = yield* store.list(set, { offset: 0, limit: pageSize })
+    const ids = new Set(first.jobs.map((job) => job.id))
+    // Growth while paging only shifts jobs to later pages; stop once a page comes back short,
+    // and in any case after twice the starting size, so a set that grows faster than we read
+    // cannot keep us here.
+    const ceiling = first.total * 2 + pageSize
+    let offset = first.jobs.length
+    let last = first.jobs.length
+    while (last === pageSize && ids.size < ceiling) {
+      const page = yield* store.list(set, { offset, limit: pageSize })
+      for (const job of page.jobs) ids.add(job.id)
+      offset += page.jobs.length
+      last = page.jobs.length
+    }
+    return [...ids]
+  })
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
+
+const since = (now: number, at: number) =>
+  at <= now ? `${formatMillis(now - at)} ago` : `in ${formatMillis(at - now)}`
+
+const lastError = (job: JobRecord.StoredJob) => {
+  const error = job.errors[job.errors.length - 1]
+  return job.deadReason ?? (error === undefined ? "" : `${error.tag}: ${error.message}`)
+}
+
+const listCommand = (names: SetNames) =>
+  Command.make(
+    "list",
+    {
+      limit: Flag.Int("limit").pipe(
+        Flag.withAlias("n"),
+        Flag.withDescription("Jobs per page (default 25)"),
+        Flag.mapTryCatch(parseWholeNumber(1), (error) => (error as Error).message),
+        Flag.withDefault(25)
+      ),
+      offset: Flag.Int("offset").pipe(
+        Flag.withDescription("Skip this many jobs (default 0)"),
+        Flag.mapTryCatch(parseWholeNumber(0), (error) => (error as Error).message),
+        Flag.withDefault(0)
+      ),
+      all: Flag.Boolean("all").pipe(Flag.withDescription("List every job, page by page"), Flag.withDefault(false)),
+      json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object per job"), Flag.withDefault(false))
+    },
+    (options) =>
+      Logging.withLogging(
+        Backend.withSharedStore(
+          `${names.command} list`,
+          Effect.gen(function* () {
+            const store = yield* QueueStore.QueueStore
+            const now = yield* Clock.currentTimeMillis
+            const limit = options.all ? pageSize : options.limit
+            let offset = options.offset
+            let shown = 0
+            let total = 0
+            let header = true
+            while (true) {
+              const page = yield* store.list(names.set, { offset, limit })
+              total = page.total
+              if (options.json) {
+                for (const job of page.jobs) yield* printJson(job)
+              } else if (page.jobs.length > 0) {
+                const rows = page.jobs.map((job) => [
+                  job.id,
+                  truncate(job.name, 30),
+                  job.queue,
+                  String(job.attempt),
+                  since(now, names.set === "dead" ? (job.diedAt ?? job.runAt) : job.runAt),
+                  truncate(lastError(job), 60)
+                ])
+                const when = names.set === "dead" ? "DIED" : "DUE"
+                const rendered = table(["ID", "JOB", "QUEUE", "ATTEMPT", when, "ERROR"], rows, [3])
+                yield* print(header ? rendered : rendered.split("\n").slice(1).join("\n"))
+                header = false
+              }
+              shown += page.jobs.length
+              offset += page.jobs.length
+              if (!options.all || page.jobs.length < limit) break
+            }
+            if (options.json) return
+            if (shown === 0) {
+              return yield* print(
+                total === 0
+                  ? `${capitalize(names.title)} is empty.`
+                  : `No jobs past offset ${options.offset} (${count(total)} in ${names.title}).`
+              )
+            }
+            const more =
+              !options.all && options.offset + shown < total ? `; next page: --offset ${options.offset + shown}` : ""
+            yield* note(
+              `showing ${count(options.offset + 1)}-${count(options.offset + shown)} of ${count(total)}${more}`
+            )
+          })
+        )
+      )
+  ).pipe(Command.withDescription(`List the jobs in ${names.title}, newest first for dead, soonest due otherwise`))
+
+const actionCommand = (names: SetNames, verb: "retry" | "delete") =>
+  Command.make(
+    verb,
+    {
+      ids: Argument.String("id").pipe(Argument.withDescription("Job ids"), Argument.atLeast(0)),
+      all: Flag.Boolean("all").pipe(
+        Flag.withDescription(`Every job in ${names.title} when the command starts`),
+        Flag.withDefault(false)
+      )
+    },
+    ({ ids, all }) =>
+      Logging.withLogging(
+        Backend.withSharedStore(
+          `${names.command} ${verb}`,
+          Effect.gen(function* () {
+            if (all && ids.length > 0) return yield* usage(`give job ids or --all, not both`)
+            if (!all && ids.length === 0) {
+              return yield* usage(`give the ids of the jobs to ${verb} (see ${names.command} list), or --all`)
+            }
+            const store = yield* QueueStore.QueueStore
+            const act = (chunk: ReadonlyArray<string>) =>
+              verb === "retry" ? store.retryNow(names.set, chunk) : store.remove(names.set, chunk)
+            const done = verb === "retry" ? "moved to their queues" : "deleted"
+            if (!all) {
+              const changed = yield* act(ids)
+              yield* print(`${count(changed)} of ${count(ids.length)} job(s) ${done}`)
+              if (changed < ids.length) {
+                return yield* failed(`${count(ids.length - changed)} of the ids were not in ${names.title}`)
+              }
+              return
+            }
+            const snapshot = yield* snapshotIds(names.set)
+            if (snapshot.length === 0) return yield* print(`${capitalize(names.title)} is empty; nothing to ${verb}.`)
+            const progress = Progress.make(`${names.command} ${verb}`, snapshot.length)
+            let changed = 0
+            yield* Effect.gen(function* () {
+              for (let start = 0; start < snapshot.length; start += chunkSize) {
+                const chunk = snapshot.slice(start, start + chunkSize)
+                changed += yield* act(chunk)
+                yield* progress.advance(chunk.length)
+              }
+            }).pipe(Effect.ensuring(progress.done))
+            const gone = snapshot.length - changed
+            yield* print(
+              `${count(changed)} of ${count(snapshot.length)} job(s) ${done}` +
+                (gone > 0 ? ` (${count(gone)} left ${names.title} meanwhile)` : "")
+            )
+          })
+        )
+      )
+  ).pipe(
+    Command.withDescription(
+      verb === "retry"
+        ? `Move jobs from ${names.title} to the end of their queue now${names.set === "dead" ? " (attempts reset)" : ""}`
+        : `Delete jobs from ${names.title}`
+    )
+  )
+
+/** The command group for one set. */
+export const make = (names: SetNames, verbs: ReadonlyArray<"retry" | "delete">, description: string) =>
+  Command.make(names.command).pipe(
+    Command.withDescription(description),
+    Command.withSubcommands([listCommand(names), ...verbs.map((verb) => actionCommand(names, verb))])
+  )

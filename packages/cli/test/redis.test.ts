@@ -1,0 +1,198 @@
+import * as Fs from "node:fs"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { fixtures, killAll, type Result, type Running, run, start } from "./helpers/cli.ts"
+import { type RedisServer, startRedis } from "./helpers/redis.ts"
+
+let redis: RedisServer
+let prefixes = 0
+beforeAll(async () => {
+  redis = await startRedis()
+}, 20_000)
+afterAll(async () => {
+  killAll()
+  await redis?.stop()
+}, 20_000)
+
+/** Arguments that point a command at this file's Redis under a prefix of its own. */
+const on = (prefix: string, level = "error") => ["--redis", redis.url, "--prefix", prefix, "--log-level", level]
+const newPrefix = () => `cli-test-${++prefixes}`
+
+const ok = (result: Result): Result => {
+  assert.strictEqual(result.code, 0, `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`)
+  return result
+}
+
+const stats = async (prefix: string) => JSON.parse(ok(await run(["stats", "--json", ...on(prefix)])).stdout)
+
+/** Polls `stats --json` until `done` holds (each poll is a process start, so a few per second). */
+const statsUntil = async (prefix: string, done: (stats: any) => boolean, millis = 20_000) => {
+  const deadline = Date.now() + millis
+  for (;;) {
+    const current = await stats(prefix)
+    if (done(current)) return current
+    if (Date.now() > deadline) throw new Error(`stats never got there: ${JSON.stringify(current)}`)
+  }
+}
+
+const worker = (prefix: string, ...args: Array<string>): Running =>
+  start(["worker", "--jobs", fixtures.jobs, "-q", "default", "-q", "mailers", ...on(prefix, "debug"), ...args])
+
+const stop = async (running: Running) => {
+  running.kill("SIGTERM")
+  const result = await running.exit
+  assert.strictEqual(result.code, 0, result.stderr)
+}
+
+const enqueue = async (prefix: string, job: string, payload: unknown, ...args: Array<string>) =>
+  ok(
+    await run(["enqueue", job, "--jobs", fixtures.jobs, "--payload", JSON.stringify(payload), ...on(prefix), ...args])
+  ).stdout.trim()
+
+describe("on Redis", () => {
+  it("runs enqueued jobs on a worker and shows them as processed in stats --json", async () => {
+    const prefix = newPrefix()
+    const id = await enqueue(prefix, "Greet", { name: "Ada" })
+    assert.match(id, /^[0-9a-f-]{36}$/)
+    const running = worker(prefix)
+    await running.waitFor(/hello Ada/)
+    await enqueue(prefix, "Greet", { name: "Grace" })
+    await running.waitFor(/hello Grace/)
+    const current = await statsUntil(prefix, (s) => s.processed >= 2 && s.processes.length === 1)
+    assert.strictEqual(current.processed, 2)
+    assert.strictEqual(current.failed, 0)
+    assert.deepStrictEqual(
+      current.processes[0].queues.map((q: any) => q.name),
+      ["default", "mailers"]
+    )
+    await stop(running)
+    assert.lengthOf((await stats(prefix)).processes, 0)
+  })
+
+  it("lists, retries and deletes dead jobs", async () => {
+    const prefix = newPrefix()
+    await enqueue(prefix, "Explode", { reason: "first" })
+    await enqueue(prefix, "Explode", { reason: "second" })
+    const running = worker(prefix)
+    await statsUntil(prefix, (s) => s.dead === 2)
+    await stop(running)
+
+    const listed = ok(await run(["dead", "list", "--json", ...on(prefix)]))
+      .stdout.trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+    assert.deepStrictEqual(listed.map((job) => JSON.parse(job.payload).reason).sort(), ["first", "second"])
+    const table = ok(await run(["dead", "list", ...on(prefix)]))
+    assert.include(table.stdout, "Explode")
+    assert.include(table.stdout, "retries are off for Explode")
+
+    const [first, second] = listed
+    assert.include(
+      ok(await run(["dead", "retry", first.id, ...on(prefix)])).stdout,
+      "1 of 1 job(s) moved to their queues"
+    )
+    assert.include(ok(await run(["dead", "delete", second.id, ...on(prefix)])).stdout, "1 of 1 job(s) deleted")
+    const after = await stats(prefix)
+    assert.strictEqual(after.dead, 0)
+    assert.strictEqual(after.queues.find((q: any) => q.name === "default").size, 1)
+
+    const missing = await run(["dead", "delete", second.id, ...on(prefix)])
+    assert.strictEqual(missing.code, 1)
+    assert.include(missing.stderr, "1 of the ids were not in the dead set")
+  })
+
+  it("holds the jobs of a paused queue until it is resumed", async () => {
+    const prefix = newPrefix()
+    ok(await run(["queues", "pause", "default", ...on(prefix)]))
+    await enqueue(prefix, "Greet", { name: "held" })
+    const listed = ok(await run(["queues", "list", ...on(prefix)]))
+    assert.match(listed.stdout, /default\s+1\s+\S+( \S+)?\s+paused/)
+
+    const running = worker(prefix)
+    // The mailers job is claimed in the same fetch that skips the paused queue.
+    await enqueue(prefix, "SendEmail", { to: "a@example.com", user: { id: 1 } })
+    await running.waitFor(/mail to a@example.com/)
+    assert.notInclude(running.stderr(), "hello held")
+    assert.strictEqual((await stats(prefix)).queues.find((q: any) => q.name === "default").size, 1)
+
+    ok(await run(["queues", "resume", "default", ...on(prefix)]))
+    await running.waitFor(/hello held/)
+    await stop(running)
+  })
+
+  it("retries --all of a snapshot and ends while the same jobs keep failing", async () => {
+    const prefix = newPrefix()
+    const total = 600
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-jobs-cli-"))
+    const file = Path.join(dir, "explode.ndjson")
+    Fs.writeFileSync(file, Array.from({ length: total }, (_, n) => JSON.stringify({ reason: `r${n}` })).join("\n"))
+    const bulk = ok(await run(["enqueue", "Explode", "--jobs", fixtures.jobs, "--file", file, ...on(prefix)]))
+    assert.include(bulk.stdout, `enqueued ${total} of ${total} jobs`)
+    Fs.rmSync(dir, { recursive: true, force: true })
+
+    // The worker stays up: every retried job fails again and lands back in the dead set.
+    const running = start(["worker", "--jobs", fixtures.jobs, "-c", "25", ...on(prefix)])
+    await statsUntil(prefix, (s) => s.dead === total)
+    const retried = ok(await run(["dead", "retry", "--all", ...on(prefix)]))
+    assert.match(retried.stdout, new RegExp(`^${total} of ${total} job\\(s\\) moved to their queues`))
+    await statsUntil(prefix, (s) => s.dead === total && s.failed === 2 * total)
+    assert.include(
+      ok(await run(["dead", "delete", "--all", ...on(prefix)])).stdout,
+      `${total} of ${total} job(s) deleted`
+    )
+    await stop(running)
+    assert.strictEqual((await stats(prefix)).dead, 0)
+  })
+
+  it("lists and deletes scheduled jobs", async () => {
+    const prefix = newPrefix()
+    await enqueue(prefix, "Greet", { name: "later" }, "--in", "1h")
+    await enqueue(prefix, "Greet", { name: "much later" }, "--at", "2099-01-01T00:00:00Z")
+    const listed = ok(await run(["scheduled", "list", ...on(prefix)]))
+    assert.match(listed.stdout, /Greet\s+default\s+0\s+in 59 min/)
+    assert.include(listed.stderr, "showing 1-2 of 2")
+    assert.include(ok(await run(["scheduled", "delete", "--all", ...on(prefix)])).stdout, "2 of 2 job(s) deleted")
+    assert.strictEqual((await stats(prefix)).scheduled, 0)
+  })
+
+  it("prints a snapshot per interval with stats --watch until interrupted, then exits 0", async () => {
+    const prefix = newPrefix()
+    await enqueue(prefix, "Greet", { name: "waiting" })
+    const watching = start(["stats", "--watch", "--json", "--interval", "100ms", ...on(prefix)])
+    await watching.waitFor(/"processed"[\s\S]*\n[\s\S]*"processed"/)
+    watching.kill("SIGINT")
+    const result = await watching.exit
+    assert.strictEqual(result.code, 0)
+    const snapshots = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line))
+    assert.isAtLeast(snapshots.length, 2)
+    assert.strictEqual(snapshots[0].queues[0].size, 1)
+  })
+
+  it("gives up on an unreachable Redis with --fail-fast, naming the URL without its password", async () => {
+    const result = await run([
+      "stats",
+      "--redis",
+      "redis://:hunter2@127.0.0.1:1",
+      "--fail-fast",
+      "--connect-timeout",
+      "500ms"
+    ])
+    assert.strictEqual(result.code, 1)
+    assert.include(result.stderr, "cannot reach redis://:****@127.0.0.1:1")
+    assert.include(result.stderr, "ECONNREFUSED")
+    assert.notInclude(result.stderr + result.stdout, "hunter2")
+  })
+
+  it("keeps retrying an unreachable Redis without --fail-fast, saying so", async () => {
+    const running = start(["stats", "--redis", "redis://:hunter2@127.0.0.1:1", "--log-format", "json"])
+    await running.waitFor(/cannot reach redis:\/\/:\*\*\*\*@127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); retrying in/)
+    running.kill("SIGINT")
+    const result = await running.exit
+    assert.strictEqual(result.code, 130)
+    assert.notInclude(result.stderr, "hunter2")
+  })
+})
