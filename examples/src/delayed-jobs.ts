@@ -1,7 +1,8 @@
 /**
  * Seed 003, "Delayed jobs with Sidekiq", as an effect-jobs program.
  *
- * Walks through the tutorial on the embedded in-memory store:
+ * Walks through the tutorial on the embedded in-memory store, or on Redis when `REDIS_URL`
+ * is set or `--redis <url>` is given (keys under a fresh `effect-jobs-example-<pid>` prefix):
  * 1. slow work moved out of a request into a job, so the request returns at once;
  * 2. 500 jobs drained by 25 concurrent workers;
  * 3. a job that fails, is retried with backoff and ends in the dead set;
@@ -12,6 +13,7 @@
  * Ctrl-C, which shuts it down gracefully.
  */
 import { JobClient, JobEvents, JobRegistry, MemoryBackend, QueueStore, Worker } from "@effect-jobs/core"
+import { RedisBackend } from "@effect-jobs/redis"
 import { Clock, Deferred, Effect, Layer, Ref, Stream } from "effect"
 import * as Jobs from "./delayed-jobs/jobs.ts"
 import { runMain } from "./runMain.ts"
@@ -44,7 +46,13 @@ const program = Effect.gen(function* () {
     )
   )
 
-  const backend = Layer.merge(MemoryBackend.layer(), JobEvents.layer)
+  const redisUrl = redisUrlFromArgs()
+  yield* log(redisUrl === undefined ? "store: in memory (embedded)" : "store: Redis")
+  const stores =
+    redisUrl === undefined
+      ? MemoryBackend.layer()
+      : RedisBackend.layer({ url: redisUrl, prefix: `effect-jobs-example-${process.pid}` })
+  const backend = Layer.merge(stores, JobEvents.layer)
   const worker = Worker.layer({
     queues: [
       ["urgent", 10],
@@ -113,6 +121,18 @@ const program = Effect.gen(function* () {
     }
   }).pipe(Effect.scoped, Effect.provide(app))
 })
+
+/** `--redis <url>` wins over `REDIS_URL`; neither means the in-memory store. */
+const redisUrlFromArgs = (): string | undefined => {
+  const index = process.argv.indexOf("--redis")
+  if (index >= 0) {
+    const url = process.argv[index + 1]
+    if (url === undefined || url.startsWith("--"))
+      throw new Error("--redis needs a URL, e.g. --redis redis://127.0.0.1:6379")
+    return url
+  }
+  return process.env.REDIS_URL === undefined || process.env.REDIS_URL === "" ? undefined : process.env.REDIS_URL
+}
 
 /** Polls a reading until it satisfies the predicate (only the tour needs this; workers never poll). */
 const waitUntil = <A, E>(read: Effect.Effect<A, E>, done: (a: A) => boolean) =>

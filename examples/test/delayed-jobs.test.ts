@@ -1,13 +1,43 @@
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { assert, describe, it } from "@effect/vitest"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { type RedisServer, startRedisServer } from "@effect-jobs/redis/testing"
 
 const script = fileURLToPath(new URL("../src/delayed-jobs.ts", import.meta.url))
 
+// Runs the program as `npm start` does, in its own process, on real time.
+const runTour = (args: ReadonlyArray<string>) => {
+  const env = { ...process.env }
+  delete env.REDIS_URL
+  return spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 60_000, env })
+}
+
+describe("seed 003: delayed jobs on Redis (--redis)", () => {
+  let server: RedisServer | undefined
+  let run: ReturnType<typeof runTour> | undefined
+  beforeAll(async () => {
+    server = await startRedisServer()
+    run = runTour(["--redis", server.url])
+  }, 90_000)
+  afterAll(async () => {
+    await server?.stop()
+  })
+
+  it("runs the whole tour on Redis with the same results", () => {
+    assert.strictEqual(run?.status, 0, run?.stderr)
+    assert.include(run?.stdout, "store: Redis")
+    assert.include(run?.stdout, "dead set: Flaky after 3 attempts, errors kept: 3")
+    assert.include(run?.stdout, "processed 803, failed attempts 3, dead 1")
+  })
+})
+
 describe("seed 003: delayed jobs", () => {
-  // Runs the program as `npm start` does, in its own process, on real time.
-  const run = spawnSync(process.execPath, [script], { encoding: "utf8", timeout: 60_000 })
+  const run = runTour([])
   const out = run.stdout
+
+  it("runs on the embedded in-memory store by default", () => {
+    assert.include(out, "store: in memory (embedded)")
+  })
 
   it("exits cleanly", () => {
     assert.strictEqual(run.status, 0, run.stderr)

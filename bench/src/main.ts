@@ -1,0 +1,285 @@
+/**
+ * `npm run bench [-- options]`: effect-jobs side by side with BullMQ on one `redis-server`
+ * of the harness's own, producer and workers in separate processes.
+ *
+ * Options:
+ *   --quick              small sizes, one repeat (under a minute)
+ *   --only a,b           scenarios (enqueue, drain, latency, scheduled, retry, scaleout) or
+ *                        variant ids (drain/c25, latency/1000, …)
+ *   --systems a,b        effect-jobs, bullmq (default both)
+ *   --repeats N          repeats per variant (default 3, quick 1)
+ *   --out FILE           JSON of every run (default results/latest.json, quick results/quick.json)
+ *   --profile            write a .cpuprofile of every worker process to results/profiles/
+ *   --worker-flags "…"   extra Node flags for worker processes (`--perf-basic-prof`…)
+ *   --verbose            pass the children's log output through
+ */
+import { execFileSync, spawnSync } from "node:child_process"
+import * as Fs from "node:fs"
+import { createRequire } from "node:module"
+import * as Os from "node:os"
+import * as Path from "node:path"
+import { parseArgs } from "node:util"
+import type { ProducerResult, SystemName, WorkerResult } from "./protocol.ts"
+import { systems as allSystems, systemLabel } from "./protocol.ts"
+import { startRedisServer } from "./redis.ts"
+import { buildRows, type RunRecord, renderCommandStats, renderTable } from "./report.ts"
+import { type Bench, fullSizes, quickSizes, scenarioNames, variants } from "./scenarios.ts"
+import { Child } from "./spawn.ts"
+
+const benchDir = Path.resolve(import.meta.dirname, "..")
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    systems: { type: "string" },
+    repeats: { type: "string" },
+    out: { type: "string" },
+    profile: { type: "boolean", default: false },
+    "worker-flags": { type: "string" },
+    verbose: { type: "boolean", default: false }
+  }
+})
+
+const list = <A extends string>(text: string | undefined, allowed: ReadonlyArray<A>, what: string): Array<A> => {
+  if (text === undefined) return [...allowed]
+  const items = text.split(",").map((s) => s.trim())
+  for (const item of items) {
+    if (!allowed.includes(item as A))
+      throw new Error(`--${what}: unknown ${JSON.stringify(item)}; use ${allowed.join(", ")}`)
+  }
+  return items as Array<A>
+}
+
+const only = options.only?.split(",").map((s) => s.trim()) ?? [...scenarioNames]
+const systems = list<SystemName>(options.systems, allSystems, "systems")
+const base = options.quick ? quickSizes : fullSizes
+const sizes = { ...base, repeats: options.repeats === undefined ? base.repeats : Number(options.repeats) }
+const outFile = Path.resolve(
+  options.out ?? Path.join(benchDir, "results", options.quick ? "quick.json" : "latest.json")
+)
+const profileDir = Path.join(benchDir, "results", "profiles")
+
+const version = (pkg: string): string => {
+  try {
+    return (createRequire(import.meta.url)(`${pkg}/package.json`) as { version: string }).version
+  } catch {
+    return "unknown"
+  }
+}
+
+const gitCommit = (): string => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: benchDir, encoding: "utf8" }).trim()
+  } catch {
+    return "unknown"
+  }
+}
+
+/** Sidekiq rows need Ruby with the sidekiq gem; say why they are missing. */
+const sidekiqLine = (): string => {
+  const probe = spawnSync("ruby", ["-e", "require 'sidekiq'; print Sidekiq::VERSION"], { encoding: "utf8" })
+  if (probe.error !== undefined || probe.status !== 0) return "Sidekiq: skipped (ruby-sidekiq not installed)"
+  return `Sidekiq: skipped (ruby with sidekiq ${probe.stdout.trim()} found, but this harness has no Sidekiq driver yet)`
+}
+
+const log = (line: string) => process.stdout.write(`${line}\n`)
+
+const main = async () => {
+  const all = variants(sizes)
+  for (const name of only) {
+    if (!all.some((v) => v.scenario === name || v.id === name)) {
+      throw new Error(`--only: unknown ${JSON.stringify(name)}; use ${scenarioNames.join(", ")} or a variant id`)
+    }
+  }
+  const chosen = all.filter((v) => only.includes(v.scenario) || only.includes(v.id))
+  const chosenIds = new Set(chosen.map((v) => v.id))
+  // Rows that reuse a planned variant's runs are not run again.
+  const plan = chosen.filter((v) => v.run !== undefined && !(v.from ?? []).some((id) => chosenIds.has(id)))
+  const total = plan.length * sizes.repeats * systems.length
+  const server = await startRedisServer()
+  const live = new Set<Child<ProducerResult> | Child<WorkerResult>>()
+  const cleanup = async () => {
+    for (const child of live) child.kill()
+    await server.stop()
+  }
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`\n${signal}: stopping children and redis-server`)
+      void cleanup().finally(() => process.exit(130))
+    })
+  }
+
+  const meta = {
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`,
+    quick: options.quick,
+    node: process.version,
+    cpu: `${Os.cpus()[0]?.model ?? "unknown"} × ${Os.availableParallelism()}`,
+    memoryGiB: Math.round(Os.totalmem() / 2 ** 30),
+    redis: server.version,
+    bullmq: version("bullmq"),
+    effect: version("effect"),
+    ioredis: version("ioredis"),
+    commit: gitCommit(),
+    /** 1/5/15-minute load averages at the start: other work on the machine skews every number. */
+    loadAtStart: Os.loadavg().map((n) => Number(n.toFixed(2))),
+    sizes
+  }
+  log(`effect-jobs bench — ${meta.command}`)
+  log(
+    `Node ${meta.node}, redis-server ${meta.redis} (own instance, ${server.url}), BullMQ ${meta.bullmq}, effect ${meta.effect}, ${meta.cpu}`
+  )
+  log(sidekiqLine())
+  log(`${total} runs: ${plan.map((v) => v.id).join(", ")} × ${systems.join(", ")} × ${sizes.repeats}\n`)
+
+  const records: Array<RunRecord> = []
+  const benchStart = performance.now()
+  let index = 0
+  for (const variant of plan) {
+    for (let repeat = 1; repeat <= sizes.repeats; repeat++) {
+      for (const system of systems) {
+        index++
+        const tag = `${variant.id.replace(/\//g, "-")}-${system}-r${repeat}`
+        const profile = (i: number) => [
+          ...(options.profile
+            ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${tag}-w${i}.cpuprofile`]
+            : []),
+          ...(options["worker-flags"]?.split(" ").filter((flag) => flag !== "") ?? [])
+        ]
+        const bench: Bench = {
+          server,
+          sizes,
+          producer: async (system, work, label) => {
+            const child = Child.start<ProducerResult>(
+              "producer.ts",
+              { system, url: server.url, work },
+              {
+                label,
+                verbose: options.verbose
+              }
+            )
+            live.add(child)
+            await child.ready()
+            return child
+          },
+          workers: async (system, count, concurrency, label) => {
+            const children = Array.from({ length: count }, (_, i) => {
+              const child = Child.start<WorkerResult>(
+                "worker.ts",
+                { system, url: server.url, concurrency },
+                {
+                  label: count > 1 ? `${label} #${i + 1}` : label,
+                  verbose: options.verbose,
+                  execArgv: profile(i + 1)
+                }
+              )
+              live.add(child)
+              return child
+            })
+            await Promise.all(children.map((c) => c.ready()))
+            return children
+          }
+        }
+        await server.reset()
+        const started = performance.now()
+        const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`
+        try {
+          const outcome = await variant.run!(system, bench)
+          const seconds = (performance.now() - started) / 1000
+          records.push({
+            variant: variant.id,
+            scenario: variant.scenario,
+            system,
+            repeat,
+            seconds,
+            ok: true,
+            ...outcome
+          })
+          const shown = variant.metrics
+            .slice(0, 4)
+            .map((metric) => `${metric.format(outcome.metrics[metric.key] ?? Number.NaN)} ${metric.label}`)
+            .join(" · ")
+          log(`${prefix}: ${shown} (${seconds.toFixed(1)} s)`)
+          for (const note of outcome.notes) log(`    note: ${note}`)
+        } catch (error) {
+          const seconds = (performance.now() - started) / 1000
+          const message = error instanceof Error ? error.message : String(error)
+          records.push({
+            variant: variant.id,
+            scenario: variant.scenario,
+            system,
+            repeat,
+            seconds,
+            ok: false,
+            error: message,
+            metrics: {},
+            notes: [],
+            detail: {}
+          })
+          log(`${prefix}: FAILED after ${seconds.toFixed(1)} s: ${message}`)
+        }
+        for (const child of live) child.kill()
+        live.clear()
+      }
+    }
+  }
+  await cleanup()
+  const loadAtEnd = Os.loadavg().map((n) => Number(n.toFixed(2)))
+  const wallMinutes = (performance.now() - benchStart) / 60_000
+
+  const rows = buildRows(chosen, records, systems)
+  const table = renderTable(rows, systems)
+  const drainVariant = plan.some((v) => v.id === "drain/c25")
+    ? "drain/c25"
+    : plan.find((v) => v.scenario === "drain")?.id
+  const commandStats =
+    drainVariant === undefined ? "" : renderCommandStats(records, drainVariant, sizes.drainJobs, systems)
+  const medians =
+    sizes.repeats > 1 ? `medians of ${sizes.repeats} runs (min–max)` : "one run each (use more repeats for spreads)"
+  const markdown = [
+    `# effect-jobs bench`,
+    "",
+    `\`${meta.command}\` — ${meta.date}, commit ${meta.commit}`,
+    `Node ${meta.node}, redis-server ${meta.redis}, BullMQ ${meta.bullmq}, effect ${meta.effect}, ${meta.cpu}, ${meta.memoryGiB} GiB`,
+    `${records.length} runs in ${wallMinutes.toFixed(1)} min; load average ${meta.loadAtStart.join(" ")} at the start, ${loadAtEnd.join(" ")} at the end`,
+    sidekiqLine(),
+    "",
+    `${medians}; ↑ higher is better, ↓ lower is better.`,
+    "",
+    table,
+    "",
+    commandStats
+  ].join("\n")
+  log(`\n${markdown}`)
+  const failures = records.filter((r) => !r.ok)
+  const notes = records.flatMap((r) => r.notes.map((n) => `${r.variant} ${r.system} #${r.repeat}: ${n}`))
+  if (notes.length > 0) log(`Notes:\n${notes.map((n) => `  ${n}`).join("\n")}`)
+  if (failures.length > 0) {
+    log(`Failed runs:\n${failures.map((r) => `  ${r.variant} ${r.system} #${r.repeat}: ${r.error}`).join("\n")}`)
+  }
+
+  Fs.mkdirSync(Path.dirname(outFile), { recursive: true })
+  Fs.writeFileSync(
+    outFile,
+    `${JSON.stringify({ meta: { ...meta, loadAtEnd, wallMinutes }, rows: rows.map(serializeRow), runs: records }, null, 2)}\n`
+  )
+  Fs.writeFileSync(`${outFile.replace(/\.json$/, "")}.md`, `${markdown}\n`)
+  log(`\nwrote ${Path.relative(process.cwd(), outFile)} and its .md`)
+  if (options.profile) log(`worker CPU profiles in ${Path.relative(process.cwd(), profileDir)}`)
+  process.exitCode = failures.length > 0 ? 1 : 0
+}
+
+const serializeRow = (row: ReturnType<typeof buildRows>[number]) => ({
+  section: row.section,
+  title: row.title,
+  metric: row.metric.label,
+  better: row.metric.better,
+  values: row.values,
+  failed: row.failed
+})
+
+main().catch((error) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error)
+  process.exit(1)
+})

@@ -1,0 +1,31 @@
+/**
+ * A producer process: connects, says `ready`, performs its `ProducerWork` on `go`, reports
+ * jobs written, time taken and its own CPU, then exits. Started by `main.ts`.
+ */
+import { die, finish, listen, send, startUsage, taskArgument } from "./child.ts"
+import { nowMillis, type ProducerTask } from "./protocol.ts"
+import { load } from "./systems/System.ts"
+
+const main = async () => {
+  const task = taskArgument<ProducerTask>()
+  const system = await load(task.system)
+  const producer = await system.producer(task.url)
+  listen(async (message) => {
+    if (message.type !== "go") return
+    try {
+      const usage = startUsage()
+      const start = nowMillis()
+      const written = await producer.run(task.work)
+      const millis = nowMillis() - start
+      const used = usage()
+      await producer.close()
+      await send({ type: "result", written, millis, rate: written / (millis / 1000), ...used })
+      finish()
+    } catch (error) {
+      die(error)
+    }
+  })
+  await send({ type: "ready" })
+}
+
+main().catch(die)

@@ -1,0 +1,111 @@
+/**
+ * The parent's handle on a child process (`producer.ts` or `worker.ts`): start it, wait for
+ * `ready`, send `go` and `stop`, wait for its `result`. A child that exits early or takes
+ * too long fails the run with the end of its stderr; it is killed by its own pid.
+ */
+import { type ChildProcess, fork } from "node:child_process"
+import * as Path from "node:path"
+import type { ChildMessage, ParentMessage, ProducerResult, WorkerResult } from "./protocol.ts"
+
+const sourceDir = import.meta.dirname
+
+export interface SpawnOptions {
+  /** Shown in errors. */
+  readonly label: string
+  /** Extra Node flags (`--cpu-prof`…). */
+  readonly execArgv?: ReadonlyArray<string>
+  /** Pass the child's stdout through (its log lines); otherwise it is discarded. */
+  readonly verbose?: boolean
+}
+
+export class Child<R extends ChildMessage> {
+  private stderr = ""
+  private readonly readyPromise: Promise<void>
+  private readonly resultPromise: Promise<R>
+  private readonly exitPromise: Promise<number | null>
+
+  private readonly process: ChildProcess
+  private readonly label: string
+
+  private constructor(process: ChildProcess, label: string) {
+    this.process = process
+    this.label = label
+    process.stderr?.on("data", (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString("utf8")).slice(-8192)
+    })
+    this.exitPromise = new Promise((resolve) => process.once("exit", (code) => resolve(code)))
+    const early = () =>
+      this.exitPromise.then((code) => {
+        throw new Error(`${this.label} exited (code ${code}) before it was done:\n${this.stderr.trim()}`)
+      })
+    this.readyPromise = Promise.race([
+      new Promise<void>((resolve) =>
+        process.on("message", (m: ChildMessage) => {
+          if (m.type === "ready") resolve()
+        })
+      ),
+      early()
+    ])
+    this.resultPromise = Promise.race([
+      new Promise<R>((resolve) =>
+        process.on("message", (m: ChildMessage) => {
+          if (m.type === "result") resolve(m as R)
+        })
+      ),
+      early()
+    ])
+    // Rejections are observed by whoever awaits; keep unobserved ones from crashing the harness.
+    this.readyPromise.catch(() => {})
+    this.resultPromise.catch(() => {})
+  }
+
+  static start<R extends ChildMessage>(script: string, task: unknown, options: SpawnOptions): Child<R> {
+    const child = fork(Path.join(sourceDir, script), [JSON.stringify(task)], {
+      stdio: ["ignore", options.verbose ? "inherit" : "ignore", "pipe", "ipc"],
+      execArgv: ["--disable-warning=ExperimentalWarning", ...(options.execArgv ?? [])]
+    })
+    return new Child<R>(child, options.label)
+  }
+
+  /** Its operating-system pid. */
+  get pid(): number {
+    return this.process.pid!
+  }
+
+  ready(timeoutMillis = 60_000): Promise<void> {
+    return this.within(this.readyPromise, timeoutMillis, "ready")
+  }
+
+  send(message: ParentMessage): void {
+    this.process.send(message)
+  }
+
+  result(timeoutMillis: number): Promise<R> {
+    return this.within(this.resultPromise, timeoutMillis, "result")
+  }
+
+  /** Waits for the process to end (after its result), killing it by pid if it lingers. */
+  async exited(timeoutMillis = 10_000): Promise<void> {
+    const timer = setTimeout(() => this.kill(), timeoutMillis)
+    await this.exitPromise
+    clearTimeout(timer)
+  }
+
+  kill(): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) process.kill(this.pid, "SIGKILL")
+  }
+
+  private within<A>(promise: Promise<A>, millis: number, what: string): Promise<A> {
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        this.kill()
+        reject(new Error(`${this.label}: no ${what} within ${millis} ms; killed it.\n${this.stderr.trim()}`))
+      }, millis)
+    })
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+  }
+}
+
+export type ProducerChild = Child<ProducerResult>
+export type WorkerChild = Child<WorkerResult>

@@ -1,0 +1,57 @@
+/**
+ * A worker process: connects, says `ready`, starts claiming on `go`, shuts down gracefully
+ * on `stop` and reports handler runs, pickup latency and lateness, CPU and peak RSS.
+ * Started by `main.ts`.
+ */
+import { die, finish, listen, Samples, send, startUsage, taskArgument } from "./child.ts"
+import { nowMillis, type WorkerTask } from "./protocol.ts"
+import { load } from "./systems/System.ts"
+
+const main = async () => {
+  const task = taskArgument<WorkerTask>()
+  const system = await load(task.system)
+  const pickup = new Samples()
+  const lateness = new Samples()
+  let runs = 0
+  let firstRuns = 0
+  const worker = await system.worker({
+    url: task.url,
+    concurrency: task.concurrency,
+    onJob: (payload, attempt) => {
+      const now = nowMillis()
+      runs++
+      if (attempt === 1) {
+        firstRuns++
+        pickup.push(now - payload.t)
+        if (payload.d > 0) lateness.push(now - payload.d)
+      }
+      return payload.f === 1 && attempt === 1
+    }
+  })
+  let usage: (() => ReturnType<ReturnType<typeof startUsage>>) | undefined
+  listen(async (message) => {
+    try {
+      if (message.type === "go") {
+        usage = startUsage()
+        worker.start()
+      } else if (message.type === "stop") {
+        await worker.close()
+        const used = (usage ?? startUsage())()
+        await send({
+          type: "result",
+          runs,
+          firstRuns,
+          pickup: pickup.distribution(),
+          lateness: lateness.distribution(),
+          ...used
+        })
+        finish()
+      }
+    } catch (error) {
+      die(error)
+    }
+  })
+  await send({ type: "ready" })
+}
+
+main().catch(die)

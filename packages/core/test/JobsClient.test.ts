@@ -1,0 +1,133 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Option, Schema } from "effect"
+import { Job, JobErrors, JobsClient, QueueStore } from "../src/index.ts"
+
+const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
+
+/** A memory store that records the size of every `enqueue` call, and whether it was released. */
+const countingStore = (calls: Array<number>, released: { value: boolean } = { value: false }) =>
+  Layer.effect(
+    QueueStore.QueueStore,
+    Effect.gen(function* () {
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          released.value = true
+        })
+      )
+      const store = yield* QueueStore.makeMemory()
+      return QueueStore.QueueStore.of({
+        ...store,
+        enqueue: (jobs) =>
+          Effect.suspend(() => {
+            calls.push(jobs.length)
+            return store.enqueue(jobs)
+          })
+      })
+    })
+  )
+
+describe("JobsClient (promise facade)", () => {
+  it("enqueues a typed job and resolves to its id; the job is in the store", async () => {
+    const calls: Array<number> = []
+    const layer = countingStore(calls)
+    const memoMap = Layer.makeMemoMapUnsafe()
+    const jobs = await JobsClient.make(layer, { memoMap })
+    try {
+      const id = await jobs.enqueue(SendWelcome, { userId: 1 })
+      assert.isString(id)
+      const custom = await jobs.enqueue(SendWelcome, { userId: 2 }, { id: "welcome-2" })
+      assert.strictEqual(custom, "welcome-2")
+      // @ts-expect-error the payload is typed from the job definition
+      const wrong = () => jobs.enqueue(SendWelcome, { userId: "nope" })
+      assert.isFunction(wrong)
+      // Read the store through a runtime sharing the memo map (so the same store).
+      const { ManagedRuntime } = await import("effect")
+      const reader = ManagedRuntime.make(layer, { memoMap })
+      const stored = await reader.runPromise(QueueStore.QueueStore.use((store) => store.get(id)))
+      assert.isTrue(Option.isSome(stored))
+      assert.strictEqual(Option.getOrThrow(stored).name, "SendWelcome")
+      assert.strictEqual(Option.getOrThrow(stored).payload, JSON.stringify({ userId: 1 }))
+      await reader.dispose()
+    } finally {
+      await jobs.close()
+    }
+  })
+
+  it("rejects a bad payload with the typed error and its path, without affecting the rest of the batch", async () => {
+    const calls: Array<number> = []
+    const jobs = await JobsClient.make(countingStore(calls))
+    try {
+      const results = await Promise.allSettled([
+        jobs.enqueue(SendWelcome, { userId: 1 }),
+        jobs.enqueue(SendWelcome, { userId: "two" } as never),
+        jobs.enqueue(SendWelcome, { userId: 3 })
+      ])
+      assert.strictEqual(results[0].status, "fulfilled")
+      assert.strictEqual(results[2].status, "fulfilled")
+      assert.strictEqual(results[1].status, "rejected")
+      const error = (results[1] as PromiseRejectedResult).reason
+      assert.instanceOf(error, JobErrors.InvalidPayload)
+      assert.include(error.message, "userId")
+      // The two good ones were written together, in one store call.
+      assert.deepStrictEqual(calls, [2])
+    } finally {
+      await jobs.close()
+    }
+  })
+
+  it("rejects invalid options with InvalidEnqueueOptions", async () => {
+    const jobs = await JobsClient.make(countingStore([]))
+    try {
+      const error = await jobs.enqueue(SendWelcome, { userId: 1 }, { in: -5 }).then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      assert.instanceOf(error, JobErrors.InvalidEnqueueOptions)
+    } finally {
+      await jobs.close()
+    }
+  })
+
+  it("pipelines 1,000 concurrent enqueues into far fewer store calls", async () => {
+    const calls: Array<number> = []
+    const jobs = await JobsClient.make(countingStore(calls))
+    try {
+      const ids = await Promise.all(Array.from({ length: 1000 }, (_, n) => jobs.enqueue(SendWelcome, { userId: n })))
+      assert.strictEqual(new Set(ids).size, 1000)
+      assert.strictEqual(
+        calls.reduce((a, b) => a + b, 0),
+        1000
+      )
+      assert.isAtMost(calls.length, 10, `store calls: ${calls.join(",")}`)
+    } finally {
+      await jobs.close()
+    }
+  })
+
+  it("enqueueMany resolves to the ids in order", async () => {
+    const calls: Array<number> = []
+    const jobs = await JobsClient.make(countingStore(calls))
+    try {
+      const ids = await jobs.enqueueMany(SendWelcome, [{ userId: 1 }, { userId: 2 }, { userId: 3 }])
+      assert.strictEqual(ids.length, 3)
+      assert.deepStrictEqual(calls, [3])
+    } finally {
+      await jobs.close()
+    }
+  })
+
+  it("close() waits for issued enqueues, releases the layer, and later calls reject", async () => {
+    const calls: Array<number> = []
+    const released = { value: false }
+    const jobs = await JobsClient.make(countingStore(calls, released))
+    const issued = jobs.enqueue(SendWelcome, { userId: 1 })
+    await jobs.close()
+    assert.isString(await issued)
+    assert.isTrue(released.value)
+    const error = await jobs.enqueue(SendWelcome, { userId: 2 }).then(
+      () => undefined,
+      (e: unknown) => e
+    )
+    assert.instanceOf(error, JobsClient.JobsClientClosed)
+  })
+})
