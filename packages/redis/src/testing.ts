@@ -5,6 +5,7 @@
  */
 export {
   deleteKeys,
+  freePort,
   hasRedisServer,
   type RedisServer,
   startRedisServer,
