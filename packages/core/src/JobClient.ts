@@ -7,7 +7,6 @@
  * in chunks of one store call each.
  */
 import { Context, Duration, Effect, Layer, Metric } from "effect"
-import * as SecureRandom from "effect/crypto/SecureRandom"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
@@ -42,6 +41,10 @@ export class JobClient extends Context.Service<
 
 const toEpochMillis = (at: NonNullable<Job.EnqueueOptions["at"]>): number =>
   typeof at === "number" ? at : at instanceof Date ? at.getTime() : at.epochMilliseconds
+
+// Node's randomUUID draws from a cached entropy pool: several times cheaper per id than
+// filling 16 fresh random bytes for each job.
+const newJobId = (): string => globalThis.crypto.randomUUID()
 
 /** Checks options and turns them into the timing and queue of a `NewJob`. */
 const resolveOptions = (
@@ -115,7 +118,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       Effect.gen(function* () {
         const timing = yield* resolveOptions(job, opts)
         const text = yield* job.codec.encode(job.name, payload, maxBytes)
-        const id = opts?.id ?? SecureRandom.uuidV4Unsafe()
+        const id = opts?.id ?? newJobId()
         const [result] = yield* store.enqueue([{ id, name: job.name, payload: text, ...timing }])
         yield* record(job, timing.queue, [result!])
         return result!
@@ -132,7 +135,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
         let index = 0
         for (const payload of payloads) {
           const text = yield* job.codec.encode(`${job.name}[${index++}]`, payload, maxBytes)
-          jobs.push({ id: SecureRandom.uuidV4Unsafe(), name: job.name, payload: text, ...timing })
+          jobs.push({ id: newJobId(), name: job.name, payload: text, ...timing })
         }
         const results: Array<EnqueueResult> = []
         for (let start = 0; start < jobs.length; start += chunkSize) {

@@ -248,6 +248,9 @@ export const make = (options: WorkerOptions = {}) =>
     })
 
     const fetchOnce = Effect.gen(function* () {
+      // Jobs settle in bursts (a store may answer a batch of acks at once): one scheduler turn
+      // lets the rest of the burst free its slots, so a single claim fills them all.
+      if (slots.size > 0) yield* Effect.yieldNow
       const free = config.concurrency - slots.size
       if (free <= 0) {
         yield* Effect.raceFirst(Deferred.await(slotFreed), Deferred.await(quietSignal))
