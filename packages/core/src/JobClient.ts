@@ -118,8 +118,12 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       Effect.gen(function* () {
         const timing = yield* resolveOptions(job, opts)
         const text = yield* job.codec.encode(job.name, payload, maxBytes)
-        const id = opts?.id ?? newJobId()
-        const [result] = yield* store.enqueue([{ id, name: job.name, payload: text, ...timing }])
+        const chosen = opts?.id
+        const [result] = yield* store.enqueue([
+          chosen === undefined
+            ? { id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing }
+            : { id: chosen, name: job.name, payload: text, ...timing }
+        ])
         yield* record(job, timing.queue, [result!])
         return result!
       })
@@ -135,7 +139,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
         let index = 0
         for (const payload of payloads) {
           const text = yield* job.codec.encode(`${job.name}[${index++}]`, payload, maxBytes)
-          jobs.push({ id: newJobId(), name: job.name, payload: text, ...timing })
+          jobs.push({ id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing })
         }
         const results: Array<EnqueueResult> = []
         for (let start = 0; start < jobs.length; start += chunkSize) {

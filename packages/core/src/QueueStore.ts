@@ -25,6 +25,12 @@ export interface NewJob {
   readonly delayMillis?: number | undefined
   /** Run at this epoch time; wins over `delayMillis`. */
   readonly runAtMillis?: number | undefined
+  /**
+   * `true` when the client generated the id (a fresh random UUID no other job can hold), not
+   * the caller: a store may then skip the work that keeps caller-chosen ids unique across
+   * queues. Absent means the caller chose it.
+   */
+  readonly idGenerated?: boolean | undefined
 }
 
 /** What `enqueue` did with one job. `duplicate`: a job with that id already exists, nothing changed. */

@@ -187,7 +187,9 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
     // Fail fast instead of queueing while disconnected (the subscriber queues its SUBSCRIBEs).
     enableOfflineQueue: offlineQueue,
     autoResendUnfulfilledCommands: false,
-    enableAutoPipelining: true,
+    // No auto-pipelining (a Pipeline object per batch costs more than the command): `sender`
+    // corks the socket for a tick instead, so commands of one tick still share one write.
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (times) => {
       state.failures = times
@@ -303,39 +305,75 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
 
   /** `waitReady: false` for a cluster's node connections, which connect on their first command. */
   const sender = (client: AnyClient, state: State, waitReady = true) => {
-    const call = (command: string, args: ReadonlyArray<Arg>) =>
+    const timedOut = (command: string) =>
+      new RedisUnavailable({
+        url,
+        message:
+          client.status === "ready"
+            ? `${command} got no reply from ${url} within ${commandMillis} ms`
+            : `cannot reach ${url} (${state.lastError ?? client.status}); ${command} gave up after ${commandMillis} ms`
+      })
+    // Commands issued in one tick leave in one socket write: the socket is corked until the
+    // next tick (what auto-pipelining gives, without a Pipeline object per batch). A cluster
+    // client auto-pipelines per node instead.
+    let corked = false
+    const cork = () => {
+      if (corked || !(client instanceof Client)) return
+      const stream = client.stream
+      if (stream === undefined || !stream.writable) return
+      corked = true
+      stream.cork()
+      process.nextTick(() => {
+        corked = false
+        stream.uncork()
+      })
+    }
+    const issue = (command: string, args: ReadonlyArray<Arg>): Promise<unknown> => {
+      // ioredis tracks subscriptions only through its own methods, not through `call`.
+      if (command === "SUBSCRIBE") return client.subscribe(...args.map(String))
+      if (command === "UNSUBSCRIBE") return client.unsubscribe(...args.map(String))
+      cork()
+      return client.call(command, ...(args as Array<Arg>))
+    }
+    // The hot path: one plain timer per command instead of a racing fiber (`Effect.timeout`).
+    const call = (command: string, args: ReadonlyArray<Arg>, millis: number) =>
       Effect.callback<unknown, RedisUnavailable | RedisCommandError>((resume) => {
-        // ioredis tracks subscriptions only through its own methods, not through `call`.
-        const reply =
-          command === "SUBSCRIBE"
-            ? client.subscribe(...args.map(String))
-            : command === "UNSUBSCRIBE"
-              ? client.unsubscribe(...args.map(String))
-              : client.call(command, ...(args as Array<Arg>))
-        reply.then(
-          (value) => resume(Effect.succeed(value)),
-          (error: unknown) => resume(Effect.fail(classify(command, error)))
+        let settled = false
+        const timer = setTimeout(() => {
+          settled = true
+          resume(Effect.fail(timedOut(command)))
+        }, millis)
+        issue(command, args).then(
+          (value) => {
+            if (settled) return
+            settled = true
+            clearTimeout(timer)
+            resume(Effect.succeed(value))
+          },
+          (error: unknown) => {
+            if (settled) return
+            settled = true
+            clearTimeout(timer)
+            resume(Effect.fail(classify(command, error)))
+          }
+        )
+        return Effect.sync(() => {
+          settled = true
+          clearTimeout(timer)
+        })
+      })
+    // Not connected: wait for the connection within the same time limit.
+    const afterReady = (command: string, args: ReadonlyArray<Arg>) =>
+      Effect.suspend(() => {
+        const start = Date.now()
+        return whenReady(client).pipe(
+          Effect.timeoutOrElse({ duration: commandMillis, orElse: () => Effect.fail(timedOut(command)) }),
+          Effect.andThen(Effect.suspend(() => call(command, args, Math.max(1, commandMillis - (Date.now() - start)))))
         )
       })
     return (command: string, ...args: ReadonlyArray<Arg>) =>
       Effect.suspend(() =>
-        client.status === "ready" || !waitReady
-          ? call(command, args)
-          : Effect.andThen(whenReady(client), call(command, args))
-      ).pipe(
-        Effect.timeoutOrElse({
-          duration: commandMillis,
-          orElse: () =>
-            Effect.fail(
-              new RedisUnavailable({
-                url,
-                message:
-                  client.status === "ready"
-                    ? `${command} got no reply from ${url} within ${commandMillis} ms`
-                    : `cannot reach ${url} (${state.lastError ?? client.status}); ${command} gave up after ${commandMillis} ms`
-              })
-            )
-        })
+        client.status === "ready" || !waitReady ? call(command, args, commandMillis) : afterReady(command, args)
       )
   }
 
@@ -458,8 +496,9 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
   const baseSend = sender(client, mainState)
   // In a cluster, scripts are loaded (or flushed) on every master: EVALSHA goes to the key's node.
   const send = (command: string, ...args: ReadonlyArray<Arg>) => {
+    if (!isCluster || command.toUpperCase() !== "SCRIPT") return baseSend(command, ...args)
     const sub = String(args[0] ?? "").toUpperCase()
-    return isCluster && command.toUpperCase() === "SCRIPT" && (sub === "LOAD" || sub === "FLUSH")
+    return sub === "LOAD" || sub === "FLUSH"
       ? Effect.map(onMasters(command, args), (replies) => replies[0])
       : baseSend(command, ...args)
   }
@@ -484,7 +523,7 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
     if (keys.length !== script.numberOfKeys) {
       return Effect.die(new Error(`${script.name}: expected ${script.numberOfKeys} keys, got ${keys.length}`))
     }
-    const evalSha = send("EVALSHA", script.sha, keys.length, ...keys, ...args)
+    const evalSha = baseSend("EVALSHA", script.sha, keys.length, ...keys, ...args)
     return evalSha.pipe(
       Effect.catchTag("RedisCommandError", (error) =>
         error.code !== "NOSCRIPT"

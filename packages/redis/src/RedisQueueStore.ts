@@ -9,7 +9,8 @@
  *
  * One hash tag per queue makes each script single-slot, so the store works on Redis Cluster;
  * what spans queues is done in ordered, idempotent steps:
- * - Job ids are unique across queues through an index of id → queue under its own tag.
+ * - Job ids the caller chose are unique across queues through an index of id → queue under
+ *   its own tag (ids the client generated are fresh UUIDs and skip it).
  *   Enqueue reserves the ids there first, then writes the jobs in the queue's slot; every
  *   deletion frees its ids afterwards (compare-and-delete). A crash between the steps leaves
  *   an id recorded for a queue that does not hold it; the next enqueue of that id checks the
@@ -37,7 +38,7 @@
  * Redis's `hz` tick, up to 100 ms late). One subscriber connection serves the process.
  */
 import { JobRecord, QueueStore } from "@effect-jobs/core"
-import { Clock, Deferred, Duration, Effect, Exit, Layer, Request, RequestResolver, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
@@ -70,12 +71,8 @@ const queueOfToken = (token: string): string | undefined => {
   return queue !== undefined && queuePattern.test(queue) ? queue : undefined
 }
 
-interface AckRequest extends Request.Request<boolean, QueueStoreError> {
-  readonly _tag: "AckRequest"
-  readonly queue: string
-  readonly lease: Lease
-}
-const AckRequest = Request.tagged<AckRequest>("AckRequest")
+/** Whether the lease's job id is in the id index (the caller chose it), so deleting the job frees it. */
+const indexedToken = (token: string): boolean => token.endsWith("+")
 
 /** Builds the store over the current `IoRedis`; loads the scripts and checks the ACL first. */
 export const make = Effect.fnUntraced(function* (options: Options = {}) {
@@ -113,10 +110,25 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   )
 
   // Settlements are fenced and idempotent, so retrying one through a short outage is safe.
+  // Built once: a schedule is a description, each retry runs its own.
+  const settleRetrying = {
+    while: (error: QueueStoreError) => error.retryable,
+    schedule: Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.upTo({ duration: settleRetry }))
+  }
+  // The first attempt runs bare (the common case costs no retry driver); a retryable failure
+  // enters the schedule, whose first delay comes before the next attempt, as with a plain retry.
   const settling = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
-    Effect.retry(effect, {
-      while: (error) => error.retryable,
-      schedule: Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.upTo({ duration: settleRetry }))
+    Effect.catch(effect, (error) => {
+      if (!error.retryable) return Effect.fail(error)
+      let failedOnce = false
+      return Effect.retry(
+        Effect.suspend(() => {
+          if (failedOnce) return effect
+          failedOnce = true
+          return Effect.fail(error)
+        }),
+        settleRetrying
+      )
     })
 
   const claimQueue = (queue: string, limit: number, owner: string, leaseMillis: number) => {
@@ -232,48 +244,62 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       return lost
     })
 
-  const ackResolver = RequestResolver.makeGrouped<AckRequest, string>({
-    key: (entry) => entry.request.queue,
-    resolver: (entries, queue) => {
-      const keys = keysOf(queue)
-      return Effect.forEach(
-        chunks(entries),
-        (chunk) =>
-          run(
-            "ack",
-            lua.ack,
-            [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats],
-            chunk.flatMap((entry) => [entry.request.lease.id, entry.request.lease.token])
-          ).pipe(
-            Effect.match({
-              onFailure: (error): ReadonlyArray<string> => {
-                for (const entry of chunk) entry.completeUnsafe(Exit.fail(error))
-                return []
-              },
-              onSuccess: (reply) => {
-                const settled = asArray(reply)
-                chunk.forEach((entry, i) => {
-                  entry.completeUnsafe(Exit.succeed(settled[i] === 1))
-                })
-                return chunk.filter((_, i) => settled[i] === 1).map((entry) => entry.request.lease.id)
-              }
-            }),
-            Effect.flatMap((deleted) => forget(queue, deleted))
-          ),
-        { concurrency: "unbounded", discard: true }
-      )
+  // Concurrent acks are coalesced by hand (cheaper than `Effect.request`): the first ack of a
+  // tick schedules a flush after the current microtasks, which sends one script call per queue
+  // (per chunk) for every ack added meanwhile.
+  const runFork = Effect.runForkWith(yield* Effect.context<never>())
+  type PendingAck = { readonly lease: Lease; readonly resume: (exit: Exit.Exit<boolean, QueueStoreError>) => void }
+  let pendingAcks = new Map<string, Array<PendingAck>>()
+  const ackChunk = (queue: string, chunk: ReadonlyArray<PendingAck>) => {
+    const keys = keysOf(queue)
+    const args: Array<string> = []
+    for (const entry of chunk) args.push(entry.lease.id, entry.lease.token)
+    return run("ack", lua.ack, [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats], args).pipe(
+      // Every waiting ack is resumed, whatever happens (a defect too), so none hangs.
+      Effect.matchCause({
+        onFailure: (cause): ReadonlyArray<string> => {
+          for (const entry of chunk) entry.resume(Exit.failCause(cause))
+          return []
+        },
+        onSuccess: (reply) => {
+          const settled = asArray(reply)
+          const deleted: Array<string> = []
+          chunk.forEach((entry, i) => {
+            const held = settled[i] === 1
+            if (held && indexedToken(entry.lease.token)) deleted.push(entry.lease.id)
+            entry.resume(held ? Exit.succeed(true) : Exit.succeed(false))
+          })
+          return deleted
+        }
+      }),
+      Effect.flatMap((deleted) => forget(queue, deleted))
+    )
+  }
+  const flushAcks = () => {
+    const batch = pendingAcks
+    pendingAcks = new Map()
+    for (const [queue, entries] of batch) {
+      for (const chunk of chunks(entries)) runFork(ackChunk(queue, chunk))
     }
-  })
+  }
+  const ackRequest = (queue: string, lease: Lease) =>
+    Effect.callback<boolean, QueueStoreError>((resume) => {
+      if (pendingAcks.size === 0) queueMicrotask(flushAcks)
+      const entries = pendingAcks.get(queue)
+      const entry: PendingAck = { lease, resume }
+      if (entries === undefined) pendingAcks.set(queue, [entry])
+      else entries.push(entry)
+    })
 
   const ackOne = (lease: Lease): Effect.Effect<boolean, QueueStoreError> => {
     const queue = queueOfToken(lease.token)
-    return queue === undefined
-      ? Effect.succeed(false)
-      : settling(Effect.request(AckRequest({ queue, lease }), ackResolver))
+    return queue === undefined ? Effect.succeed(false) : settling(ackRequest(queue, lease))
   }
 
   const ack = (leases: ReadonlyArray<Lease>) =>
-    Effect.map(Effect.forEach(leases, ackOne, { concurrency: "unbounded" }), (held) => held.filter(Boolean).length)
+    leases.length === 1
+      ? Effect.map(ackOne(leases[0]!), (held) => (held ? 1 : 0))
+      : Effect.map(Effect.forEach(leases, ackOne, { concurrency: "unbounded" }), (held) => held.filter(Boolean).length)
 
   /**
    * Runs a settlement script on the lease's queue; a token this store did not issue is not held.
@@ -382,7 +408,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       settle(
         lease,
         (k) => run("discard", lua.discard, [k.leases, k.token, k.meta, k.payload, k.errors], [lease.id, lease.token]),
-        (reply) => (reply === 1 ? [lease.id] : [])
+        (reply) => (reply === 1 && indexedToken(lease.token) ? [lease.id] : [])
       ),
     requeue: (lease) =>
       settle(lease, (k) =>

@@ -60,11 +60,51 @@ const deadIds = (store: Store) =>
   Effect.map(store.list("dead", { offset: 0, limit: 100 }), (page) => page.jobs.map((j) => j.id))
 
 describe("RedisQueueStore", () => {
+  it.live("keeps generated ids out of the id index and frees caller-chosen ids on ack", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        const ids = RedisKeys.idsIndex(prefix)
+        const results = yield* store.enqueue([
+          newJob("generated-1", { idGenerated: true }),
+          newJob("chosen-1"),
+          newJob("generated-2", { idGenerated: true })
+        ])
+        assert.deepStrictEqual(
+          results.map((r) => r.outcome),
+          ["enqueued", "enqueued", "enqueued"]
+        )
+        assert.strictEqual(yield* io.send("HGET", ids, "generated-1"), null)
+        assert.strictEqual(yield* io.send("HGET", ids, "chosen-1"), "default")
+        // The caller's order is kept when both kinds share a call.
+        assert.deepStrictEqual(yield* io.send("LRANGE", RedisKeys.queueKeys(prefix, "default").ready, 0, -1), [
+          "generated-1",
+          "chosen-1",
+          "generated-2"
+        ])
+        // Admin lookups find a generated id without the index.
+        assert.strictEqual(
+          Option.map(yield* store.get("generated-1"), (job) => job.queue).pipe(Option.getOrNull),
+          "default"
+        )
+        const claimed = yield* claimAll(store, 3)
+        assert.strictEqual(yield* store.ack(claimed.map(({ id, token }) => ({ id, token }))), 3)
+        // Freeing the chosen id runs in the background.
+        for (let i = 0; i < 100 && (yield* io.send("HGET", ids, "chosen-1")) !== null; i++)
+          yield* Effect.sleep("5 millis")
+        assert.strictEqual(yield* io.send("HGET", ids, "chosen-1"), null)
+        // A caller-chosen id stays unique across queues.
+        yield* store.enqueue([newJob("chosen-2")])
+        const [dup] = yield* store.enqueue([newJob("chosen-2", { queue: "other" })])
+        assert.strictEqual(dup?.outcome, "duplicate")
+      })
+    )
+  )
+
   it.live("runs the enqueue script twice without writing anything the second time", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {
         const k = RedisKeys.queueKeys(prefix, "default")
-        const args = [k.wake, "a", "Test", `{"a":1}`, "", "", "b", "Test", `{"b":2}`, 500, ""]
+        const args = [k.wake, "a", "Test", `{"a":1}`, "", "", "1", "b", "Test", `{"b":2}`, 500, "", ""]
         const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
         assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["enqueued", "scheduled"])
         assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["duplicate", "duplicate"])

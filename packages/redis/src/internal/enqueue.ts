@@ -6,6 +6,10 @@
  * index records for another queue is a duplicate only while that queue still holds the job;
  * otherwise (a crash between the steps, or a deletion whose `forgetIds` has not run yet) the
  * id is taken over.
+ *
+ * Ids the client generated (`NewJob.idGenerated`: fresh random UUIDs, which no other job can
+ * hold) skip the index: one round trip per chunk, and their records carry no index mark, so
+ * settlements need not free them either. Admin lookups by id fall back to the known queues.
  */
 import type { QueueStore } from "@effect-jobs/core"
 import { Effect } from "effect"
@@ -61,16 +65,23 @@ export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enque
   ) =>
     Effect.gen(function* () {
       const keys = keysOf(queue)
-      const tryIt = yield* reserve(
-        queue,
-        chunk.map((i) => jobs[i]!.id)
-      )
-      const write: Array<number> = []
-      chunk.forEach((i, k) => {
-        if (tryIt[k]) write.push(i)
-        else results[i] = { id: jobs[i]!.id, outcome: "duplicate" }
-      })
+      // Only ids the caller chose go through the id index.
+      const chosen = chunk.filter((i) => jobs[i]!.idGenerated !== true)
+      const write: Array<number> =
+        chosen.length === chunk.length ? [] : chunk.filter((i) => jobs[i]!.idGenerated === true)
+      if (chosen.length > 0) {
+        const tryIt = yield* reserve(
+          queue,
+          chosen.map((i) => jobs[i]!.id)
+        )
+        chosen.forEach((i, k) => {
+          if (tryIt[k]) write.push(i)
+          else results[i] = { id: jobs[i]!.id, outcome: "duplicate" }
+        })
+      }
       if (write.length === 0) return
+      // Both kinds in one chunk: keep the caller's order.
+      if (chosen.length > 0 && chosen.length < chunk.length) write.sort((a, b) => a - b)
       const args: Array<Arg> = [keys.wake]
       for (const i of write) {
         const job = jobs[i]!
@@ -79,7 +90,8 @@ export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enque
           job.name,
           job.payload,
           safeMillis(job.delayMillis),
-          job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis)
+          job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
+          job.idGenerated === true ? "" : "1"
         )
       }
       const outcomes = asStrings(
@@ -90,7 +102,36 @@ export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enque
       })
     })
 
-  return (jobs) =>
+  /** One job with a generated id (the common `enqueue`): one script call, no bookkeeping. */
+  const single = (job: QueueStore.NewJob) =>
+    Effect.andThen(checkQueue(job.queue), () => {
+      const keys = keysOf(job.queue)
+      return remember(job.queue).pipe(
+        Effect.andThen(
+          run(
+            "enqueue",
+            lua.enqueue,
+            [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats],
+            [
+              keys.wake,
+              job.id,
+              job.name,
+              job.payload,
+              safeMillis(job.delayMillis),
+              job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
+              ""
+            ]
+          )
+        ),
+        Effect.map(
+          (reply): ReadonlyArray<QueueStore.EnqueueResult> => [
+            { id: job.id, outcome: asStrings(reply)[0] as QueueStore.EnqueueOutcome }
+          ]
+        )
+      )
+    })
+
+  const many = (jobs: ReadonlyArray<QueueStore.NewJob>) =>
     Effect.gen(function* () {
       const results = new Array<QueueStore.EnqueueResult>(jobs.length)
       const byQueue = new Map<string, Array<number>>()
@@ -122,4 +163,6 @@ export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enque
       )
       return results
     })
+
+  return (jobs) => (jobs.length === 1 && jobs[0]!.idGenerated === true ? single(jobs[0]!) : many(jobs))
 }

@@ -31,7 +31,7 @@ export const stateLetter = { scheduled: "s", retry: "t", dead: "x" } as const
 /** Parses a meta entry; `undefined` when absent or malformed. */
 export const decodeMeta = (text: unknown): Meta | undefined => {
   if (typeof text !== "string") return undefined
-  const match = /^([a-z]):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(.*)$/s.exec(text)
+  const match = /^([a-z])\+?:(-?\d+):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(.*)$/s.exec(text)
   if (match === null) return undefined
   const state = states[match[1]!]
   if (state === undefined) return undefined

@@ -19,7 +19,9 @@
   ARGV[3] leaseMillis  int     lease length in ms
   ARGV[4] promoteMax   int     most jobs promoted per set in this call
   ARGV[5] queue        string  the queue's name, first part of every token
-                               (tokens are "<queue>|<owner>:<sequence>")
+                               (tokens are "<queue>|<owner>:<sequence>", with a "+" after
+                               it when the job's id is in the id index: the settlement
+                               that deletes the job frees the id)
 
   Returns {now, deadline, promoted, jobs, dropped}
     now       int    Redis time, ms
@@ -55,7 +57,7 @@ if limit > 0 and redis.call("EXISTS", KEYS[9]) == 0 then
         m.state = "l"
         m.attempt = m.attempt + 1
         m.claims = m.claims + 1
-        local token = ARGV[5] .. "|" .. ARGV[2] .. ":" .. sequence
+        local token = ARGV[5] .. "|" .. ARGV[2] .. ":" .. sequence .. (m.indexed and "+" or "")
         local meta = encodeMeta(m)
         redis.call("HSET", KEYS[5], id, meta)
         redis.call("HSET", KEYS[7], id, token)

@@ -8,12 +8,14 @@
   KEYS[5] stats      hash    `seq` tie-breaker
 
   ARGV[1]            string  wake channel
-  then for each job, five entries:
+  then for each job, six entries:
   ARGV[i]   id           string
   ARGV[i+1] name         string
   ARGV[i+2] payload      string  JSON text, stored as is
   ARGV[i+3] delayMillis  number  ms after Redis's now ("" = 0)
   ARGV[i+4] runAtMillis  number  epoch ms, wins over delayMillis ("" = none)
+  ARGV[i+5] indexed      string  "1": the caller chose the id and it is in the id index, so
+                                 the job's deletion must free it ("" = a generated id)
 
   Returns one string per job: "enqueued", "scheduled" or "duplicate".
   Codes: -2 malformed arguments.
@@ -24,14 +26,14 @@
 --- @include "time"
 --- @include "record"
 
-local n = (#ARGV - 1) / 5
+local n = (#ARGV - 1) / 6
 if n ~= math.floor(n) then return -2 end
 local now = nowMillis()
 local seq = takeSeq(KEYS[5], n)
 local outcomes = {}
 local wrote = false
 for i = 0, n - 1 do
-  local at = 2 + i * 5
+  local at = 2 + i * 6
   local id = ARGV[at]
   if redis.call("HEXISTS", KEYS[1], id) == 1 then
     outcomes[i + 1] = "duplicate"
@@ -42,7 +44,10 @@ for i = 0, n - 1 do
     else
       runAt = now + math.floor(tonumber(ARGV[at + 3]) or 0)
     end
-    local m = { state = "r", attempt = 0, claims = 0, enqueuedAt = now, runAt = now, diedAt = 0, name = ARGV[at + 1] }
+    local m = {
+      state = "r", attempt = 0, claims = 0, enqueuedAt = now, runAt = now, diedAt = 0, name = ARGV[at + 1],
+      indexed = ARGV[at + 5] == "1"
+    }
     redis.call("HSET", KEYS[2], id, ARGV[at + 2])
     if runAt > now then
       m.state = "s"

@@ -1,11 +1,13 @@
 -- record: a job's fields in the meta hash, "state:attempt:claims:enqueuedAt:runAt:diedAt:name".
+-- A "+" right after the state letter marks a job whose id the caller chose: the id is in the
+-- id index, and whoever deletes the job frees it there (generated ids are never indexed).
 -- States: r ready, s scheduled, t retry, l leased, x dead. The payload lives in its own hash
 -- and is never read here: Lua does not decode payload JSON.
 
 local function decodeMeta(text)
   if not text then return nil end
-  local state, attempt, claims, enqueuedAt, runAt, diedAt, name =
-    string.match(text, "^(%a):(%-?%d+):(%-?%d+):(%-?%d+):(%-?%d+):(%-?%d+):(.*)$")
+  local state, plus, attempt, claims, enqueuedAt, runAt, diedAt, name =
+    string.match(text, "^(%a)(%+?):(%-?%d+):(%-?%d+):(%-?%d+):(%-?%d+):(%-?%d+):(.*)$")
   if not state then return nil end
   return {
     state = state,
@@ -14,10 +16,12 @@ local function decodeMeta(text)
     enqueuedAt = tonumber(enqueuedAt),
     runAt = tonumber(runAt),
     diedAt = tonumber(diedAt),
-    name = name
+    name = name,
+    indexed = plus == "+"
   }
 end
 
 local function encodeMeta(m)
-  return string.format("%s:%d:%d:%d:%d:%d:", m.state, m.attempt, m.claims, m.enqueuedAt, m.runAt, m.diedAt) .. m.name
+  return string.format("%s%s:%d:%d:%d:%d:%d:", m.state, m.indexed and "+" or "", m.attempt, m.claims, m.enqueuedAt,
+    m.runAt, m.diedAt) .. m.name
 end
