@@ -9,11 +9,12 @@
  *   --systems a,b        effect-jobs, bullmq (default both)
  *   --repeats N          repeats per variant (default 3, quick 1)
  *   --out FILE           JSON of every run (default results/latest.json, quick results/quick.json)
- *   --profile            write a .cpuprofile of every worker process to results/profiles/
- *   --worker-flags "…"   extra Node flags for worker processes (`--perf-basic-prof`…)
+ *   --profile            write a .cpuprofile of every producer and worker to results/profiles/
+ *   --node-flags=…       extra Node flags for every child, space-separated (`--perf-basic-prof`)
  *   --verbose            pass the children's log output through
  */
 import { execFileSync, spawnSync } from "node:child_process"
+import { createHash } from "node:crypto"
 import * as Fs from "node:fs"
 import { createRequire } from "node:module"
 import * as Os from "node:os"
@@ -36,7 +37,7 @@ const { values: options } = parseArgs({
     repeats: { type: "string" },
     out: { type: "string" },
     profile: { type: "boolean", default: false },
-    "worker-flags": { type: "string" },
+    "node-flags": { type: "string" },
     verbose: { type: "boolean", default: false }
   }
 })
@@ -76,6 +77,21 @@ const gitCommit = (): string => {
   }
 }
 
+/**
+ * The code under test as this run sees it: the commit plus a hash of uncommitted changes to
+ * `packages/`. Children load the packages afresh for every run, so edits made while the
+ * bench runs change the later runs; the table says when that happened.
+ */
+const codeVersion = (): string => {
+  try {
+    const diff = execFileSync("git", ["diff", "HEAD", "--", ":(top)packages"], { cwd: benchDir, encoding: "utf8" })
+    const dirty = diff === "" ? "" : `+${createHash("sha1").update(diff).digest("hex").slice(0, 8)}`
+    return `${gitCommit()}${dirty}`
+  } catch {
+    return "unknown"
+  }
+}
+
 /** Sidekiq rows need Ruby with the sidekiq gem; say why they are missing. */
 const sidekiqLine = (): string => {
   const probe = spawnSync("ruby", ["-e", "require 'sidekiq'; print Sidekiq::VERSION"], { encoding: "utf8" })
@@ -92,10 +108,11 @@ const main = async () => {
       throw new Error(`--only: unknown ${JSON.stringify(name)}; use ${scenarioNames.join(", ")} or a variant id`)
     }
   }
-  const chosen = all.filter((v) => only.includes(v.scenario) || only.includes(v.id))
-  const chosenIds = new Set(chosen.map((v) => v.id))
+  const picked = new Set(all.filter((v) => only.includes(v.scenario) || only.includes(v.id)).map((v) => v.id))
+  // Rows made of other variants' runs come along with those variants.
+  const chosen = all.filter((v) => picked.has(v.id) || (v.from ?? []).some((id) => picked.has(id)))
   // Rows that reuse a planned variant's runs are not run again.
-  const plan = chosen.filter((v) => v.run !== undefined && !(v.from ?? []).some((id) => chosenIds.has(id)))
+  const plan = chosen.filter((v) => v.run !== undefined && !(v.from ?? []).some((id) => picked.has(id)))
   const total = plan.length * sizes.repeats * systems.length
   const server = await startRedisServer()
   const live = new Set<Child<ProducerResult> | Child<WorkerResult>>()
@@ -141,11 +158,12 @@ const main = async () => {
       for (const system of systems) {
         index++
         const tag = `${variant.id.replace(/\//g, "-")}-${system}-r${repeat}`
-        const profile = (i: number) => [
+        let producers = 0
+        const flags = (name: string) => [
           ...(options.profile
-            ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${tag}-w${i}.cpuprofile`]
+            ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${tag}-${name}.cpuprofile`]
             : []),
-          ...(options["worker-flags"]?.split(" ").filter((flag) => flag !== "") ?? [])
+          ...(options["node-flags"]?.split(" ").filter((flag) => flag !== "") ?? [])
         ]
         const bench: Bench = {
           server,
@@ -156,7 +174,8 @@ const main = async () => {
               { system, url: server.url, work },
               {
                 label,
-                verbose: options.verbose
+                verbose: options.verbose,
+                execArgv: flags(`p${++producers}`)
               }
             )
             live.add(child)
@@ -171,7 +190,7 @@ const main = async () => {
                 {
                   label: count > 1 ? `${label} #${i + 1}` : label,
                   verbose: options.verbose,
-                  execArgv: profile(i + 1)
+                  execArgv: ["--expose-gc", ...flags(`w${i + 1}`)]
                 }
               )
               live.add(child)
@@ -183,6 +202,9 @@ const main = async () => {
         }
         await server.reset()
         const started = performance.now()
+        const loadBefore = Number(Os.loadavg()[0]!.toFixed(2))
+        const code = codeVersion()
+        const load = (): readonly [number, number] => [loadBefore, Number(Os.loadavg()[0]!.toFixed(2))]
         const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`
         try {
           const outcome = await variant.run!(system, bench)
@@ -193,6 +215,8 @@ const main = async () => {
             system,
             repeat,
             seconds,
+            load: load(),
+            code,
             ok: true,
             ...outcome
           })
@@ -211,6 +235,8 @@ const main = async () => {
             system,
             repeat,
             seconds,
+            load: load(),
+            code,
             ok: false,
             error: message,
             metrics: {},
@@ -235,6 +261,20 @@ const main = async () => {
     : plan.find((v) => v.scenario === "drain")?.id
   const commandStats =
     drainVariant === undefined ? "" : renderCommandStats(records, drainVariant, sizes.drainJobs, systems)
+  // A run uses up to two busy processes plus Redis; beyond cores + 1.5 something else was running.
+  const busyLoad = Os.availableParallelism() + 1.5
+  const busy = records.filter((r) => Math.max(...r.load) > busyLoad)
+  const peakLoad = Math.max(0, ...records.flatMap((r) => r.load))
+  const loadLine =
+    busy.length === 0
+      ? `machine load stayed at or under ${busyLoad} (1-minute average) in every run`
+      : `other work shared the machine: the 1-minute load average passed ${busyLoad} in ${busy.length} of ` +
+        `${records.length} runs (peak ${peakLoad}); their throughput and latency suffer, CPU seconds much less`
+  const versions = [...new Set(records.map((r) => r.code))]
+  const codeLine =
+    versions.length === 1
+      ? `code under test: ${versions[0]}`
+      : `the code under test changed during the bench (${versions.join(" → ")}): runs differ in what they measure`
   const medians =
     sizes.repeats > 1 ? `medians of ${sizes.repeats} runs (min–max)` : "one run each (use more repeats for spreads)"
   const markdown = [
@@ -243,6 +283,8 @@ const main = async () => {
     `\`${meta.command}\` — ${meta.date}, commit ${meta.commit}`,
     `Node ${meta.node}, redis-server ${meta.redis}, BullMQ ${meta.bullmq}, effect ${meta.effect}, ${meta.cpu}, ${meta.memoryGiB} GiB`,
     `${records.length} runs in ${wallMinutes.toFixed(1)} min; load average ${meta.loadAtStart.join(" ")} at the start, ${loadAtEnd.join(" ")} at the end`,
+    loadLine,
+    codeLine,
     sidekiqLine(),
     "",
     `${medians}; ↑ higher is better, ↓ lower is better.`,
@@ -266,7 +308,7 @@ const main = async () => {
   )
   Fs.writeFileSync(`${outFile.replace(/\.json$/, "")}.md`, `${markdown}\n`)
   log(`\nwrote ${Path.relative(process.cwd(), outFile)} and its .md`)
-  if (options.profile) log(`worker CPU profiles in ${Path.relative(process.cwd(), profileDir)}`)
+  if (options.profile) log(`CPU profiles of the children in ${Path.relative(process.cwd(), profileDir)}`)
   process.exitCode = failures.length > 0 ? 1 : 0
 }
 

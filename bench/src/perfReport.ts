@@ -1,6 +1,6 @@
 /**
  * `perf script -i perf.data | node src/perfReport.ts [--top N]`: where a worker's CPU went,
- * from Linux `perf` samples of a process started with `--worker-flags=--perf-basic-prof`.
+ * from Linux `perf` samples of a child of `npm run bench -- --node-flags=--perf-basic-prof`.
  *
  * `perf` samples CPU time; `--cpu-prof` samples wall time, so it charges a thread that is
  * runnable but not running (two cores shared by Redis, a worker and a producer) to whatever

@@ -1,8 +1,9 @@
 /**
  * A producer process: connects, says `ready`, performs its `ProducerWork` on `go`, reports
- * jobs written, time taken and its own CPU, then exits. Started by `main.ts`.
+ * jobs written, time taken, its own CPU and (steady work) how long each enqueue took to be
+ * acknowledged, then exits. Started by `main.ts`.
  */
-import { die, finish, listen, send, startUsage, taskArgument } from "./child.ts"
+import { die, finish, listen, Samples, send, startUsage, taskArgument } from "./child.ts"
 import { nowMillis, type ProducerTask } from "./protocol.ts"
 import { load } from "./systems/System.ts"
 
@@ -15,11 +16,19 @@ const main = async () => {
     try {
       const usage = startUsage()
       const start = nowMillis()
-      const written = await producer.run(task.work)
+      const replies = new Samples()
+      const written = await producer.run(task.work, (issuedAt) => replies.push(nowMillis() - issuedAt))
       const millis = nowMillis() - start
       const used = usage()
       await producer.close()
-      await send({ type: "result", written, millis, rate: written / (millis / 1000), ...used })
+      await send({
+        type: "result",
+        written,
+        millis,
+        rate: written / (millis / 1000),
+        enqueueLatency: replies.distribution(),
+        ...used
+      })
       finish()
     } catch (error) {
       die(error)

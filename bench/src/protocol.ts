@@ -64,7 +64,7 @@ export interface WorkerTask {
   readonly concurrency: number
 }
 
-/** CPU seconds (user + system) and timing of the measured part of a child's life. */
+/** CPU seconds (user + system) and memory over the measured part of a child's life (`go` to its result or `stop`). */
 export interface ProcessUsage {
   readonly cpuSeconds: number
   /** The system (kernel) part of `cpuSeconds`. */
@@ -84,6 +84,8 @@ export interface ProducerResult extends ProcessUsage {
   readonly millis: number
   /** Jobs per second the producer actually reached. */
   readonly rate: number
+  /** Issue to reply of each single enqueue, ms (steady work only; empty otherwise). */
+  readonly enqueueLatency: Distribution
 }
 
 /** Percentiles of a sample, ms. */
@@ -106,6 +108,10 @@ export interface WorkerResult extends ProcessUsage {
   readonly pickup: Distribution
   /** Handler start minus due time, first attempts of scheduled jobs only. */
   readonly lateness: Distribution
+  /** V8 heap in use at `stop`, bytes. */
+  readonly heapUsedBytes: number
+  /** V8 heap in use after a full GC at `stop` (NaN without `--expose-gc`), bytes: what the worker retains. */
+  readonly heapAfterGcBytes: number
 }
 
 export type ChildMessage = { readonly type: "ready" } | ProducerResult | WorkerResult

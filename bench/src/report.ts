@@ -13,6 +13,10 @@ export interface RunRecord {
   readonly repeat: number
   /** Wall time of the whole run including setup, s. */
   readonly seconds: number
+  /** The machine's 1-minute load average at the start and the end of the run. */
+  readonly load: readonly [number, number]
+  /** `commit` or `commit+hash of uncommitted packages/ changes` when the run started. */
+  readonly code: string
   readonly ok: boolean
   readonly error?: string | undefined
   readonly metrics: RunOutcome["metrics"]

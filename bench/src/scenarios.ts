@@ -4,8 +4,8 @@
  *
  * Measurement windows: a producer's own clock from `go` to its last reply; a drain from the
  * parent's `go` to the moment the parent sees no job left unsettled (polled every 5 ms);
- * Redis CPU over the same window (`INFO cpu`); a child's CPU from its `go` to its result
- * (workers include their graceful shutdown).
+ * Redis CPU over the same window (`INFO cpu`); a child's CPU from its `go` to its result (a
+ * worker's to `stop`, sent once the run is settled: graceful shutdown is not measured).
  */
 
 import { unsettledJobs, waitingJobs, waitSettled } from "./probes.ts"
@@ -100,12 +100,14 @@ const m = {
   producerCpu: { key: "producerCpu", label: "producer CPU s", better: "lower", format: fixed(2) },
   redisCpu: { key: "redisCpu", label: "redis-server CPU s", better: "lower", format: fixed(2) },
   peakRss: { key: "peakRssMB", label: "worker peak RSS MB", better: "lower", format: fixed(1) },
+  heapAfterGc: { key: "heapAfterGcMB", label: "worker heap after GC MB", better: "lower", format: fixed(1) },
   redisMemory: { key: "redisMBper100k", label: "Redis MB / 100k waiting", better: "lower", format: fixed(1) },
   p50: { key: "p50", label: "p50 ms", better: "lower", format: fixed(2) },
   p95: { key: "p95", label: "p95 ms", better: "lower", format: fixed(2) },
   p99: { key: "p99", label: "p99 ms", better: "lower", format: fixed(2) },
   max: { key: "max", label: "max ms", better: "lower", format: fixed(2) },
-  achieved: { key: "achievedRate", label: "enqueued/s reached", better: "higher", format: whole }
+  achieved: { key: "achievedRate", label: "enqueued/s reached", better: "higher", format: whole },
+  enqueueP99: { key: "enqueueP99", label: "of which enqueue reply p99 ms", better: "lower", format: fixed(2) }
 } satisfies Record<string, MetricDef>
 
 /** What one run of a variant measured. */
@@ -174,13 +176,15 @@ const stopAll = async (workers: ReadonlyArray<WorkerChild>, timeoutMillis: numbe
 const produce = async (bench: Bench, system: SystemName, work: ProducerWork, label: string) => {
   const producer = await bench.producer(system, work, label)
   const memoryBefore = await bench.server.admin.usedMemory()
+  await bench.server.admin.command("CONFIG", "RESETSTAT")
   const cpuBefore = await bench.server.admin.cpuSeconds()
   producer.send({ type: "go" })
   const result = await producer.result(bench.sizes.runTimeoutMillis)
   const redisCpu = (await bench.server.admin.cpuSeconds()) - cpuBefore
+  const commands = await commandStats(bench.server)
   await producer.exited()
   const memoryAfter = await bench.server.admin.usedMemory()
-  return { result, redisCpu, memoryBytes: memoryAfter - memoryBefore }
+  return { result, redisCpu, memoryBytes: memoryAfter - memoryBefore, commands }
 }
 
 const enqueueVariant = (id: string, title: string, work: (sizes: Sizes) => ProducerWork): Variant => ({
@@ -191,12 +195,12 @@ const enqueueVariant = (id: string, title: string, work: (sizes: Sizes) => Produ
   metrics: [m.rate, m.producerCpu, m.redisCpu],
   run: async (system, bench) => {
     const w = work(bench.sizes)
-    const { redisCpu, result } = await produce(bench, system, w, `${system} producer (${id})`)
+    const { commands, redisCpu, result } = await produce(bench, system, w, `${system} producer (${id})`)
     const waiting = await waitingJobs(bench.server.admin, system)
     const expected = "count" in w ? w.count : 0
     return {
       metrics: { rate: result.rate, producerCpu: result.cpuSeconds, redisCpu },
-      detail: { producer: result, waiting },
+      detail: { producer: result, waiting, commandstats: commands },
       notes: waiting === expected ? [] : [`${waiting.toLocaleString()} jobs waiting after enqueueing ${expected}`]
     }
   }
@@ -245,6 +249,7 @@ const drainRun = async (
       workerCpu: results.reduce((s, r) => s + r.cpuSeconds, 0),
       redisCpu,
       peakRssMB: mb(Math.max(...results.map((r) => r.peakRssBytes))),
+      heapAfterGcMB: mb(Math.max(...results.map((r) => r.heapAfterGcBytes))),
       redisMBper100k: (mb(preload.memoryBytes) / jobs) * 100_000
     },
     detail: {
@@ -268,6 +273,7 @@ const liveRun = async (
   options: { work: ProducerWork; concurrency: number; measure: "pickup" | "lateness"; label: string }
 ): Promise<RunOutcome> => {
   const [worker] = await bench.workers(system, 1, options.concurrency, `${system} worker (${options.label})`)
+  await bench.server.admin.command("CONFIG", "RESETSTAT")
   const cpuBefore = await bench.server.admin.cpuSeconds()
   worker!.send({ type: "go" })
   let producerResult: Awaited<ReturnType<typeof produce>>
@@ -279,6 +285,7 @@ const liveRun = async (
     throw error
   }
   const redisCpu = (await bench.server.admin.cpuSeconds()) - cpuBefore
+  const commands = await commandStats(bench.server)
   const [result] = await stopAll([worker!], 60_000)
   const d = result![options.measure]
   const written = producerResult.result.written
@@ -291,12 +298,19 @@ const liveRun = async (
       p95: d.p95,
       p99: d.p99,
       max: d.max,
+      enqueueP99: producerResult.result.enqueueLatency.p99,
       achievedRate: producerResult.result.rate,
       workerCpu: result!.cpuSeconds,
       producerCpu: producerResult.result.cpuSeconds,
       redisCpu
     },
-    detail: { producer: producerResult.result, worker: result, left: await unsettledJobs(bench.server.admin, system) },
+    detail: {
+      producer: producerResult.result,
+      worker: result,
+      left: await unsettledJobs(bench.server.admin, system),
+      // Producer and worker together, from the worker's `go` to settled.
+      commandstats: commands
+    },
     notes
   }
 }
@@ -337,7 +351,7 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
       section: "3. pickup latency",
       id: `latency/${rate}`,
       title: `${fmt(rate)} jobs/s for ${sizes.latencySeconds} s, concurrency ${sizes.latencyConcurrency}`,
-      metrics: [m.p50, m.p95, m.p99, m.max, m.achieved, m.workerCpu, m.producerCpu, m.redisCpu],
+      metrics: [m.p50, m.p95, m.p99, m.max, m.enqueueP99, m.achieved, m.workerCpu, m.producerCpu, m.redisCpu],
       run: (system, bench) =>
         liveRun(system, bench, {
           work: { kind: "steady", rate, seconds: sizes.latencySeconds },
@@ -388,7 +402,7 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
       section: "6. memory",
       id: `memory/rss-c${c}`,
       title: `worker peak RSS while draining at concurrency ${c} (runs of 2.)`,
-      metrics: [m.peakRss],
+      metrics: [m.peakRss, m.heapAfterGc],
       from: [`drain/c${c}`]
     })
   ),
@@ -400,19 +414,18 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
     metrics: [m.redisMemory],
     from: sizes.drainConcurrency.map((c) => `drain/c${c}`)
   },
-  ...sizes.scaleWorkers.map(
-    (processes): Variant => ({
+  ...sizes.scaleWorkers.map((processes): Variant => {
+    // One process at the drain's size and concurrency is drain/cN itself: not run twice.
+    const same =
+      processes === 1 && sizes.scaleJobs === sizes.drainJobs && sizes.drainConcurrency.includes(sizes.scaleConcurrency)
+    return {
       scenario: "scaleout",
       section: "7. scale-out",
       id: `scaleout/${processes}`,
-      // One process at the drain's size and concurrency is drain/cN itself: not run twice.
-      from:
-        processes === 1 &&
-        sizes.scaleJobs === sizes.drainJobs &&
-        sizes.drainConcurrency.includes(sizes.scaleConcurrency)
-          ? [`drain/c${sizes.scaleConcurrency}`]
-          : undefined,
-      title: `${fmt(sizes.scaleJobs)} jobs, ${processes} process${processes === 1 ? "" : "es"} × concurrency ${sizes.scaleConcurrency}`,
+      from: same ? [`drain/c${sizes.scaleConcurrency}`] : undefined,
+      title:
+        `${fmt(sizes.scaleJobs)} jobs, ${processes} process${processes === 1 ? "" : "es"} × concurrency ` +
+        `${sizes.scaleConcurrency}${same ? " (the runs of 2. when it ran)" : ""}`,
       metrics: [m.rate, m.workerCpu, m.redisCpu],
       run: (system, bench) =>
         drainRun(system, bench, {
@@ -421,6 +434,6 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
           concurrency: sizes.scaleConcurrency,
           label: `${processes} processes`
         })
-    })
-  )
+    }
+  })
 ]

@@ -1,7 +1,7 @@
 /**
  * A worker process: connects, says `ready`, starts claiming on `go`, shuts down gracefully
  * on `stop` and reports handler runs, pickup latency and lateness, CPU and peak RSS.
- * Started by `main.ts`.
+ * CPU and RSS cover `go` to `stop`; graceful shutdown is not measured. Started by `main.ts`.
  */
 import { die, finish, listen, Samples, send, startUsage, taskArgument } from "./child.ts"
 import { nowMillis, type WorkerTask } from "./protocol.ts"
@@ -35,14 +35,22 @@ const main = async () => {
         usage = startUsage()
         worker.start()
       } else if (message.type === "stop") {
-        await worker.close()
+        // The measured window ends here: graceful shutdown is not part of the drain.
         const used = (usage ?? startUsage())()
+        const heapUsedBytes = process.memoryUsage().heapUsed
+        // With --expose-gc (the harness passes it), what the worker still holds after the drain.
+        const gc = (globalThis as { gc?: () => void }).gc
+        gc?.()
+        const heapAfterGcBytes = gc === undefined ? Number.NaN : process.memoryUsage().heapUsed
+        await worker.close()
         await send({
           type: "result",
           runs,
           firstRuns,
           pickup: pickup.distribution(),
           lateness: lateness.distribution(),
+          heapUsedBytes,
+          heapAfterGcBytes,
           ...used
         })
         finish()

@@ -6,8 +6,11 @@
 import type { Payload, ProducerWork, SystemName } from "../protocol.ts"
 
 export interface Producer {
-  /** Performs the work; resolves with the number of jobs written. */
-  readonly run: (work: ProducerWork) => Promise<number>
+  /**
+   * Performs the work; resolves with the number of jobs written. Steady work calls `replied`
+   * with each single enqueue's issue time when its reply arrives.
+   */
+  readonly run: (work: ProducerWork, replied: (issuedAt: number) => void) => Promise<number>
   readonly close: () => Promise<void>
 }
 

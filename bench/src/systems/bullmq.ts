@@ -31,7 +31,7 @@ const producer = async (url: string): Promise<Producer> => {
   const queue = new Queue(queueName, { connection: connection(url) })
   await queue.waitUntilReady()
   const add = (data: Payload, delay = 0) => queue.add("noop", data, delay > 0 ? { ...noopOptions, delay } : noopOptions)
-  const run = async (task: ProducerWork): Promise<number> => {
+  const run = async (task: ProducerWork, replied: (issuedAt: number) => void): Promise<number> => {
     switch (task.kind) {
       case "sequential":
         for (let i = 0; i < task.count; i++) await add(fresh())
@@ -57,7 +57,10 @@ const producer = async (url: string): Promise<Producer> => {
         let issued = 0
         while (issued < total) {
           const due = Math.min(total, Math.floor(((nowMillis() - start) * task.rate) / 1000) + 1)
-          for (; issued < due; issued++) pending.push(add(fresh()))
+          for (; issued < due; issued++) {
+            const payload = fresh()
+            pending.push(add(payload).then(() => replied(payload.t)))
+          }
           await new Promise((resolve) => setTimeout(resolve, 1))
         }
         await Promise.all(pending)

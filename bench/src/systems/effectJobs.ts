@@ -29,7 +29,10 @@ const FailOnce = Job.make("FailOnce", {
 
 const fresh = (f = 0): Payload => ({ t: nowMillis(), d: 0, f })
 
-const work = (task: ProducerWork): Effect.Effect<number, unknown, JobClient.JobClient> => {
+const work = (
+  task: ProducerWork,
+  replied: (issuedAt: number) => void
+): Effect.Effect<number, unknown, JobClient.JobClient> => {
   switch (task.kind) {
     case "sequential":
       return Effect.gen(function* () {
@@ -57,9 +60,10 @@ const work = (task: ProducerWork): Effect.Effect<number, unknown, JobClient.JobC
         const total = Math.round(task.rate * task.seconds)
         const fibers = yield* FiberSet.make<unknown, unknown>()
         let failures = 0
-        const one = Effect.suspend(() => Noop.enqueue(fresh())).pipe(
-          Effect.catchCause(() => Effect.sync(() => failures++))
-        )
+        const one = Effect.suspend(() => {
+          const payload = fresh()
+          return Effect.tap(Noop.enqueue(payload), () => Effect.sync(() => replied(payload.t)))
+        }).pipe(Effect.catchCause(() => Effect.sync(() => failures++)))
         const start = nowMillis()
         let issued = 0
         while (issued < total) {
@@ -86,7 +90,7 @@ const producer = async (url: string): Promise<Producer> => {
   const runtime = ManagedRuntime.make(JobClient.layer().pipe(Layer.provideMerge(RedisBackend.layer({ url }))))
   await runtime.context()
   return {
-    run: (task) => runtime.runPromise(work(task)),
+    run: (task, replied) => runtime.runPromise(work(task, replied)),
     close: () => runtime.dispose()
   }
 }
