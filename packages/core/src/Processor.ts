@@ -81,8 +81,11 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
 }
 
 // Settlements are fenced by the lease token, so repeating one after a store error is safe.
-const settleRetry = { schedule: Schedule.exponential("100 millis"), times: 5 }
-const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) => Effect.retry(effect, settleRetry)
+// The retry machinery is built only after a first failure (settling is on every job's path);
+// the waits are 100 ms, then 200, 400, 800 and 1,600 ms.
+const settleRetry = { schedule: Schedule.exponential("200 millis"), times: 4 }
+const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
+  Effect.catch(effect, () => Effect.andThen(Effect.sleep("100 millis"), Effect.retry(effect, settleRetry)))
 
 const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
 
