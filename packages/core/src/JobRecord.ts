@@ -18,8 +18,11 @@ export interface AttemptError {
   readonly at: number
 }
 
-/** Where a job sits in the store. */
-export type JobState = "ready" | "scheduled" | "retry" | "leased" | "dead"
+/**
+ * Where a job sits in the store. `completed`: acked and kept for a while, only when the store
+ * retains completed jobs (its `completed` option); by default a completed job is deleted.
+ */
+export type JobState = "ready" | "scheduled" | "retry" | "leased" | "dead" | "completed"
 
 /** A job as the store holds it. */
 export interface JobRecord {

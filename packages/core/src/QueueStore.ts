@@ -169,17 +169,48 @@ export class QueueStore extends Context.Service<
   }
 >()("@effect-jobs/core/QueueStore") {}
 
+/**
+ * Retention of completed jobs. Absent (the default), a completed job is deleted at `ack` and
+ * only the `processed` counter remains. Given, `ack` keeps the job (state `completed`,
+ * readable by `get`, and its id still taken, so enqueueing it again is a `duplicate`) in a
+ * per-queue completed set, trimmed at each ack to the newest `keepLast` jobs and to those
+ * completed within `keepFor` (either or both; with neither, completed jobs are kept forever).
+ */
+export interface CompletedRetention {
+  readonly keepLast?: number | undefined
+  readonly keepFor?: Duration.Input | undefined
+}
+
+/** Retention limits as numbers: `keepLast` jobs, `keepForMillis` ms (`Infinity` = no limit). */
+export interface CompletedLimits {
+  readonly keepLast: number
+  readonly keepForMillis: number
+}
+
+/** The limits of a retention option, or `undefined` when completed jobs are deleted. */
+export const completedLimits = (retention: CompletedRetention | undefined): CompletedLimits | undefined => {
+  if (retention === undefined) return undefined
+  const keepLast = retention.keepLast === undefined ? Infinity : Math.max(0, Math.floor(retention.keepLast))
+  const keepForMillis = retention.keepFor === undefined ? Infinity : Math.max(0, Duration.toMillis(retention.keepFor))
+  return { keepLast: Number.isNaN(keepLast) ? Infinity : keepLast, keepForMillis }
+}
+
 /** Options of the in-memory store. */
 export interface MemoryOptions {
   readonly deadSet?: Partial<DeadSetLimits> | undefined
+  /** Keep completed jobs for a while (default: delete them at ack). */
+  readonly completed?: CompletedRetention | undefined
 }
 
 /** Builds an in-memory store whose times come from `Clock`. */
 export const makeMemory = (options?: MemoryOptions): Effect.Effect<QueueStore["Service"]> =>
-  makeMemoryQueueStore({
-    maxJobs: options?.deadSet?.maxJobs ?? defaultDeadSetLimits.maxJobs,
-    maxAge: options?.deadSet?.maxAge ?? defaultDeadSetLimits.maxAge
-  })
+  makeMemoryQueueStore(
+    {
+      maxJobs: options?.deadSet?.maxJobs ?? defaultDeadSetLimits.maxJobs,
+      maxAge: options?.deadSet?.maxAge ?? defaultDeadSetLimits.maxAge
+    },
+    completedLimits(options?.completed)
+  )
 
 /** An in-memory store: one process, lost on exit. The embedded default and the test store. */
 export const layerMemory = (options?: MemoryOptions): Layer.Layer<QueueStore> =>

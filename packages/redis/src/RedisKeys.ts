@@ -12,6 +12,7 @@
  * | `P:{q}:retry`                | zset   | ids waiting for a retry, by due time                           |
  * | `P:{q}:leases`               | zset   | claimed ids by lease deadline (ms)                             |
  * | `P:{q}:dead`                 | zset   | dead ids by time of death                                      |
+ * | `P:{q}:completed`            | zset   | completed ids kept by retention, by completion time            |
  * | `P:{q}:meta`                 | hash   | id → `state:attempt:claims:enqueuedAt:runAt:diedAt:name`       |
  * | `P:{q}:payload`              | hash   | id → payload JSON text, byte for byte as the client wrote it   |
  * | `P:{q}:token`                | hash   | id → lease token, only while leased                            |
@@ -36,6 +37,7 @@ export interface QueueKeys {
   readonly retry: string
   readonly leases: string
   readonly dead: string
+  readonly completed: string
   readonly meta: string
   readonly payload: string
   readonly token: string
@@ -66,6 +68,7 @@ export const queueKeys = (prefix: string, queue: string): QueueKeys => {
     retry: `${base}:retry`,
     leases: `${base}:leases`,
     dead: `${base}:dead`,
+    completed: `${base}:completed`,
     meta: `${base}:meta`,
     payload: `${base}:payload`,
     token: `${base}:token`,

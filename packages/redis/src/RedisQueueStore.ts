@@ -24,6 +24,8 @@
  *   `retryNow`, `remove` and the store-wide operations (`reap`, `promote`, `stats`, `list`)
  *   go over the known queues, a set every enqueue and pause adds to.
  * - Completed jobs are deleted at once; the per-queue `processed` and `failed` counters stay.
+ *   With the `completed` option they are kept in a per-queue completed set instead (their
+ *   ids stay taken, in the index too) and trimmed at each ack; trimmed ids are freed.
  *
  * Round trips are the cost: concurrent `ack`s (one per finished job) are coalesced into one
  * script call per queue per tick, `enqueue` writes a queue's jobs in one call per chunk, and
@@ -62,6 +64,8 @@ export interface Options {
   readonly promoteBatch?: number | undefined
   /** How long a settlement keeps retrying while Redis is unreachable (default 10 s). */
   readonly settleRetry?: Duration.Input | undefined
+  /** Keep completed jobs per queue, newest `keepLast` and for `keepFor` (default: delete at ack). */
+  readonly completed?: QueueStore.CompletedRetention | undefined
 }
 
 /** The queue a lease token names, or `undefined` when it was not issued by this store. */
@@ -85,6 +89,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const maxDeadAgeMillis = Number.isFinite(maxDeadAge) ? Math.floor(maxDeadAge) : Number.MAX_SAFE_INTEGER / 2048
   const promoteBatch = Math.max(1, options.promoteBatch ?? 1000)
   const settleRetry = options.settleRetry ?? Duration.seconds(10)
+  const completedLimits = QueueStore.completedLimits(options.completed)
+  const limitArg = (n: number) => (Number.isFinite(n) ? String(Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER)) : "-1")
+  const retentionArgs =
+    completedLimits === undefined
+      ? ["", "-1", "-1"]
+      : ["1", limitArg(completedLimits.keepLast), limitArg(completedLimits.keepForMillis)]
   const scope = yield* Effect.scope
   const ctx = StoreContext.make(io, prefix, scope)
   const { eachQueue, forget, keysOf, lua, run } = ctx
@@ -252,9 +262,14 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   let pendingAcks = new Map<string, Array<PendingAck>>()
   const ackChunk = (queue: string, chunk: ReadonlyArray<PendingAck>) => {
     const keys = keysOf(queue)
-    const args: Array<string> = []
+    const args: Array<string> = [...retentionArgs]
     for (const entry of chunk) args.push(entry.lease.id, entry.lease.token)
-    return run("ack", lua.ack, [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats], args).pipe(
+    return run(
+      "ack",
+      lua.ack,
+      [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats, keys.completed],
+      args
+    ).pipe(
       // Every waiting ack is resumed, whatever happens (a defect too), so none hangs.
       Effect.matchCause({
         onFailure: (cause): ReadonlyArray<string> => {
@@ -263,10 +278,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         },
         onSuccess: (reply) => {
           const settled = asArray(reply)
-          const deleted: Array<string> = []
+          // Kept completed jobs keep their ids; the ids the retention trim deleted follow the results.
+          const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(settled.slice(chunk.length))
           chunk.forEach((entry, i) => {
             const held = settled[i] === 1
-            if (held && indexedToken(entry.lease.token)) deleted.push(entry.lease.id)
+            if (held && completedLimits === undefined && indexedToken(entry.lease.token)) deleted.push(entry.lease.id)
             entry.resume(held ? Exit.succeed(true) : Exit.succeed(false))
           })
           return deleted

@@ -21,7 +21,11 @@ const quiet = Layer.succeed(References.MinimumLogLevel, "Error")
 /** Runs `body` with a store and its client on a fresh prefix (of `url`, default: this file's Redis). */
 const withStore = <A, E>(
   body: (store: Store, io: Io, prefix: string) => Effect.Effect<A, E>,
-  options: { readonly url?: string; readonly deadSet?: Partial<QueueStore.DeadSetLimits> } = {}
+  options: {
+    readonly url?: string
+    readonly deadSet?: Partial<QueueStore.DeadSetLimits>
+    readonly completed?: QueueStore.CompletedRetention
+  } = {}
 ) =>
   Effect.gen(function* () {
     const prefix = redis.prefix()
@@ -30,7 +34,8 @@ const withStore = <A, E>(
         url: options.url ?? redis.url,
         prefix,
         allowEviction: true,
-        ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet })
+        ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet }),
+        ...(options.completed === undefined ? {} : { completed: options.completed })
       }).pipe(Layer.provide(quiet))
     )
     return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
@@ -52,6 +57,15 @@ const killAll = (store: Store, ids: ReadonlyArray<string>, queue = "default") =>
     yield* store.enqueue(ids.map((id) => newJob(id, { queue })))
     for (const claimed of yield* claimAll(store, ids.length, [queue])) {
       yield* store.kill({ id: claimed.id, token: claimed.token }, { reason: "bad" })
+      yield* Effect.sleep("2 millis")
+    }
+  })
+
+const ackAll = (store: Store, ids: ReadonlyArray<string>, queue = "default") =>
+  Effect.gen(function* () {
+    yield* store.enqueue(ids.map((id) => newJob(id, { queue })))
+    for (const claimed of yield* claimAll(store, ids.length, [queue])) {
+      assert.strictEqual(yield* store.ack([{ id: claimed.id, token: claimed.token }]), 1)
       yield* Effect.sleep("2 millis")
     }
   })
@@ -126,9 +140,10 @@ describe("RedisQueueStore", () => {
         const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats]
         assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 1)
         assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 0)
-        const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats]
-        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, [a!.id, a!.token]), [1])
-        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, [a!.id, a!.token]), [0])
+        const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats, k.completed]
+        const ackArgs = ["", "-1", "-1", a!.id, a!.token]
+        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [1])
+        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [0])
         const stats = yield* store.stats
         assert.strictEqual(stats.processed, 1)
         assert.strictEqual(stats.failed, 1)
@@ -225,6 +240,67 @@ describe("RedisQueueStore", () => {
           assert.deepStrictEqual(yield* deadIds(store), ["new"])
         }),
       { deadSet: { maxAge: Duration.millis(200) } }
+    )
+  )
+
+  it.live("deletes completed jobs by default, counters kept", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        yield* ackAll(store, ["c1", "c2"])
+        assert.isTrue(Option.isNone(yield* store.get("c1")))
+        assert.strictEqual((yield* store.stats).processed, 2)
+        assert.strictEqual((yield* io.send("ZCARD", RedisKeys.queueKeys(prefix, "default").completed)) as number, 0)
+        yield* Effect.sleep("20 millis")
+        assert.deepStrictEqual(yield* store.enqueue([newJob("c1")]), [{ id: "c1", outcome: "enqueued" }])
+      })
+    )
+  )
+
+  it.live("keeps the newest keepLast completed jobs, readable and taken as ids", () =>
+    withStore(
+      (store, io, prefix) =>
+        Effect.gen(function* () {
+          yield* ackAll(store, ["c1", "c2", "c3", "c4", "c5"])
+          const k = RedisKeys.queueKeys(prefix, "default")
+          assert.deepStrictEqual(yield* io.send("ZRANGE", k.completed, 0, -1), ["c3", "c4", "c5"])
+          assert.isTrue(Option.isNone(yield* store.get("c1")))
+          assert.isTrue(Option.isNone(yield* store.get("c2")))
+          const kept = Option.getOrThrow(yield* store.get("c5"))
+          assert.strictEqual(kept.state, "completed")
+          assert.strictEqual(kept.payload, JSON.stringify({ id: "c5" }))
+          assert.strictEqual(kept.attempt, 1)
+          assert.strictEqual((yield* store.stats).processed, 5)
+          // Inside the window the id is taken, in its own queue and in another.
+          assert.deepStrictEqual(yield* store.enqueue([newJob("c4")]), [{ id: "c4", outcome: "duplicate" }])
+          assert.deepStrictEqual(yield* store.enqueue([newJob("c4", { queue: "other" })]), [
+            { id: "c4", outcome: "duplicate" }
+          ])
+          // Trimmed ids are free again.
+          yield* Effect.sleep("20 millis")
+          assert.strictEqual(yield* io.send("HGET", RedisKeys.idsIndex(prefix), "c1"), null)
+          assert.deepStrictEqual(yield* store.enqueue([newJob("c1", { queue: "other" })]), [
+            { id: "c1", outcome: "enqueued" }
+          ])
+        }),
+      { completed: { keepLast: 3 } }
+    )
+  )
+
+  it.live("drops completed jobs older than keepFor", () =>
+    withStore(
+      (store) =>
+        Effect.gen(function* () {
+          yield* ackAll(store, ["old"])
+          assert.strictEqual(Option.getOrThrow(yield* store.get("old")).state, "completed")
+          assert.deepStrictEqual(yield* store.enqueue([newJob("old")]), [{ id: "old", outcome: "duplicate" }])
+          yield* Effect.sleep("300 millis")
+          yield* ackAll(store, ["new"])
+          assert.isTrue(Option.isNone(yield* store.get("old")))
+          assert.strictEqual(Option.getOrThrow(yield* store.get("new")).state, "completed")
+          yield* Effect.sleep("20 millis")
+          assert.deepStrictEqual(yield* store.enqueue([newJob("old")]), [{ id: "old", outcome: "enqueued" }])
+        }),
+      { completed: { keepFor: Duration.millis(200) } }
     )
   )
 

@@ -6,7 +6,16 @@
 import { Clock, Deferred, Duration, Effect, Option } from "effect"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
 import { maxErrorsKept } from "../JobRecord.ts"
-import type { DeadSetLimits, EnqueueResult, JobPage, JobSet, NewJob, QueueStats, QueueStore } from "../QueueStore.ts"
+import type {
+  CompletedLimits,
+  DeadSetLimits,
+  EnqueueResult,
+  JobPage,
+  JobSet,
+  NewJob,
+  QueueStats,
+  QueueStore
+} from "../QueueStore.ts"
 import { Deque } from "./Deque.ts"
 
 interface Entry {
@@ -23,6 +32,8 @@ interface Entry {
   leaseDeadline: number
   deadReason: string | undefined
   diedAt: number | undefined
+  /** When it completed, while kept in the completed set. */
+  completedAt: number | undefined
 }
 
 /** Entries ordered by a time, ties broken by insertion order. */
@@ -99,7 +110,10 @@ const pushError = (entry: Entry, error: AttemptError | undefined) => {
   if (entry.errors.length > maxErrorsKept) entry.errors.splice(0, entry.errors.length - maxErrorsKept)
 }
 
-export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<QueueStore["Service"]> =>
+export const makeMemoryQueueStore = (
+  deadLimits: DeadSetLimits,
+  completedLimits?: CompletedLimits | undefined
+): Effect.Effect<QueueStore["Service"]> =>
   Effect.gen(function* () {
     const clock = yield* Clock.Clock
     const now = () => clock.currentTimeMillisUnsafe()
@@ -110,6 +124,8 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
     const scheduled = new TimeOrdered((e) => e.runAt)
     const retries = new TimeOrdered((e) => e.runAt)
     const dead = new TimeOrdered((e) => e.diedAt ?? 0)
+    // Completed jobs kept under `completedLimits`, by completion time.
+    const completed = new TimeOrdered((e) => e.completedAt ?? 0)
     const leased = new Set<Entry>()
     const paused = new Set<string>()
     let processed = 0
@@ -164,6 +180,17 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
         oldest = dead.first()
       }
     }
+    const trimCompleted = (t: number, limits: CompletedLimits) => {
+      let oldest = completed.first()
+      while (
+        oldest !== undefined &&
+        (completed.length > limits.keepLast || t - (oldest.completedAt ?? 0) > limits.keepForMillis)
+      ) {
+        completed.shift()
+        jobs.delete(oldest.id)
+        oldest = completed.first()
+      }
+    }
     const setOf = (set: JobSet) => (set === "scheduled" ? scheduled : set === "retry" ? retries : dead)
     const page = (entries: Array<Entry>, total: number): JobPage => ({ jobs: entries.map(toStored), total })
 
@@ -191,7 +218,8 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
               token: undefined,
               leaseDeadline: 0,
               deadReason: undefined,
-              diedAt: undefined
+              diedAt: undefined,
+              completedAt: undefined
             }
             jobs.set(job.id, entry)
             if (runAt > t) {
@@ -246,14 +274,21 @@ export const makeMemoryQueueStore = (deadLimits: DeadSetLimits): Effect.Effect<Q
       ack: (leases) =>
         Effect.sync(() => {
           let settled = 0
+          const t = now()
           for (const lease of leases) {
             const entry = held(lease)
             if (entry === undefined) continue
             release(entry)
-            jobs.delete(entry.id)
+            if (completedLimits === undefined) jobs.delete(entry.id)
+            else {
+              entry.state = "completed"
+              entry.completedAt = t
+              completed.insert(entry)
+            }
             processed++
             settled++
           }
+          if (completedLimits !== undefined && settled > 0) trimCompleted(t, completedLimits)
           return settled
         }),
 

@@ -23,7 +23,14 @@ export interface Meta {
   readonly name: string
 }
 
-const states: Record<string, JobState> = { r: "ready", s: "scheduled", t: "retry", l: "leased", x: "dead" }
+const states: Record<string, JobState> = {
+  r: "ready",
+  s: "scheduled",
+  t: "retry",
+  l: "leased",
+  x: "dead",
+  c: "completed"
+}
 
 /** The state letter the scripts use for a set. */
 export const stateLetter = { scheduled: "s", retry: "t", dead: "x" } as const

@@ -27,7 +27,7 @@ const files = [
   "enqueue-5",
   "claim-10",
   "extendLeases-2",
-  "ack-6",
+  "ack-7",
   "retry-6",
   "kill-8",
   "discard-5",

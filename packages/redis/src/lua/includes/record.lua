@@ -1,7 +1,7 @@
 -- record: a job's fields in the meta hash, "state:attempt:claims:enqueuedAt:runAt:diedAt:name".
 -- A "+" right after the state letter marks a job whose id the caller chose: the id is in the
 -- id index, and whoever deletes the job frees it there (generated ids are never indexed).
--- States: r ready, s scheduled, t retry, l leased, x dead. The payload lives in its own hash
+-- States: r ready, s scheduled, t retry, l leased, x dead, c completed (kept by retention). The payload lives in its own hash
 -- and is never read here: Lua does not decode payload JSON.
 
 local function decodeMeta(text)
