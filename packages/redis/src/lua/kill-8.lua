@@ -25,17 +25,13 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "lease"
 --- @include "errors"
 
 local id = ARGV[1]
-if redis.call("HGET", KEYS[2], id) ~= ARGV[2] then return 0 end
-local meta = redis.call("HGET", KEYS[3], id)
-if not meta then return -1 end
-local m = decodeMeta(meta)
-if not m then return -3 end
+local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[2])
+if not m then return code end
 local now = nowMillis()
-redis.call("ZREM", KEYS[1], id)
-redis.call("HDEL", KEYS[2], id)
 redis.call("HINCRBY", KEYS[8], "failed", 1)
 appendError(KEYS[5], id, ARGV[4], tonumber(ARGV[5]))
 m.state = "x"

@@ -15,15 +15,11 @@
   Codes: -1 the record is missing, -3 the record is malformed.
 ]]
 --- @include "record"
+--- @include "lease"
 
 local id = ARGV[2]
-if redis.call("HGET", KEYS[2], id) ~= ARGV[3] then return 0 end
-local meta = redis.call("HGET", KEYS[3], id)
-if not meta then return -1 end
-local m = decodeMeta(meta)
-if not m then return -3 end
-redis.call("ZREM", KEYS[1], id)
-redis.call("HDEL", KEYS[2], id)
+local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[3])
+if not m then return code end
 m.attempt = m.attempt - 1
 m.state = "r"
 redis.call("HSET", KEYS[3], id, encodeMeta(m))
