@@ -28,7 +28,8 @@
  *   ids stay taken, in the index too) and trimmed at each ack; trimmed ids are freed.
  *
  * Round trips are the cost: concurrent `ack`s (one per finished job) are coalesced into one
- * script call per queue per tick, `enqueue` writes a queue's jobs in one call per chunk, and
+ * script call per queue per tick, `enqueue` writes a queue's jobs in one call per chunk (and
+ * concurrent single generated-id `enqueue`s likewise share one call per queue per tick), and
  * lease tokens carry their queue (`<queue>|<owner>:<sequence>`) so settlements need no
  * lookup. The sequence is the queue's claim counter, so a token is never reused, not even for
  * a re-enqueued id. Settlements are fenced and idempotent, so they retry through a short
@@ -387,7 +388,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
 
   return QueueStore.QueueStore.of({
-    enqueue: Enqueue.make(ctx),
+    enqueue: Enqueue.make(ctx, runFork),
     claim,
     extendLeases,
     ack,

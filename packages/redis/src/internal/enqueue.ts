@@ -12,13 +12,18 @@
  * settlements need not free them either. Admin lookups by id fall back to the known queues.
  */
 import type { QueueStore } from "@effect-jobs/core"
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
 
+type QueueStoreError = QueueStore.QueueStoreError
+
 /** Builds `enqueue`. */
-export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enqueue"] => {
+export const make = (
+  ctx: StoreContext,
+  runFork: (effect: Effect.Effect<void>) => unknown
+): QueueStore.QueueStore["Service"]["enqueue"] => {
   const { checkQueue, getIn, keysOf, lua, remember, run } = ctx
   const ids = RedisKeys.idsIndex(ctx.prefix)
 
@@ -102,34 +107,64 @@ export const make = (ctx: StoreContext): QueueStore.QueueStore["Service"]["enque
       })
     })
 
-  /** One job with a generated id (the common `enqueue`): one script call, no bookkeeping. */
-  const single = (job: QueueStore.NewJob) =>
-    Effect.andThen(checkQueue(job.queue), () => {
-      const keys = keysOf(job.queue)
-      return remember(job.queue).pipe(
-        Effect.andThen(
-          run(
-            "enqueue",
-            lua.enqueue,
-            [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats],
-            [
-              keys.wake,
-              job.id,
-              job.name,
-              job.payload,
-              safeMillis(job.delayMillis),
-              job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
-              ""
-            ]
-          )
-        ),
-        Effect.map(
-          (reply): ReadonlyArray<QueueStore.EnqueueResult> => [
-            { id: job.id, outcome: asStrings(reply)[0] as QueueStore.EnqueueOutcome }
-          ]
-        )
+  // Concurrent single jobs with generated ids (the common `enqueue`) are coalesced by hand, as
+  // acks are: the first of a tick schedules a flush after the current microtasks, which writes
+  // every job added meanwhile in one script call per queue (per chunk), in the callers' order.
+  // Generated ids skip the id index, so nothing else is needed; a failed call fails its chunk.
+  type PendingEnqueue = {
+    readonly job: QueueStore.NewJob
+    readonly resume: (exit: Exit.Exit<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>) => void
+  }
+  let pending = new Map<string, Array<PendingEnqueue>>()
+  const writeSingles = (queue: string, chunk: ReadonlyArray<PendingEnqueue>) => {
+    const keys = keysOf(queue)
+    const args: Array<Arg> = [keys.wake]
+    for (const { job } of chunk) {
+      args.push(
+        job.id,
+        job.name,
+        job.payload,
+        safeMillis(job.delayMillis),
+        job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
+        ""
       )
-    })
+    }
+    return remember(queue).pipe(
+      Effect.andThen(
+        run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args)
+      ),
+      // Every waiting caller is resumed, whatever happens (a defect too), so none hangs.
+      Effect.matchCause({
+        onFailure: (cause) => {
+          for (const entry of chunk) entry.resume(Exit.failCause(cause))
+        },
+        onSuccess: (reply) => {
+          const outcomes = asStrings(reply)
+          chunk.forEach((entry, i) => {
+            entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i] as QueueStore.EnqueueOutcome }]))
+          })
+        }
+      })
+    )
+  }
+  const flush = () => {
+    const batch = pending
+    pending = new Map()
+    for (const [queue, entries] of batch) {
+      for (const chunk of chunks(entries)) runFork(writeSingles(queue, chunk))
+    }
+  }
+  const single = (job: QueueStore.NewJob) =>
+    Effect.andThen(
+      checkQueue(job.queue),
+      Effect.callback<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>((resume) => {
+        if (pending.size === 0) queueMicrotask(flush)
+        const entries = pending.get(job.queue)
+        const entry: PendingEnqueue = { job, resume }
+        if (entries === undefined) pending.set(job.queue, [entry])
+        else entries.push(entry)
+      })
+    )
 
   const many = (jobs: ReadonlyArray<QueueStore.NewJob>) =>
     Effect.gen(function* () {
