@@ -10,51 +10,9 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { encodeCommand, freePort, parseReply, type Reply } from "@effect-jobs/redis/testing"
 
-/** A RESP2 reply. */
-export type Reply = string | number | null | Error | ReadonlyArray<Reply>
-
-const encode = (args: ReadonlyArray<string | number>) =>
-  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join("")}`
-
-/** Parses one reply at `offset`; `undefined` while it is incomplete. */
-const parse = (buffer: Buffer, offset: number): [Reply, number] | undefined => {
-  if (offset >= buffer.length) return undefined
-  const end = buffer.indexOf("\r\n", offset)
-  if (end < 0) return undefined
-  const type = String.fromCharCode(buffer[offset]!)
-  const line = buffer.toString("utf8", offset + 1, end)
-  const next = end + 2
-  switch (type) {
-    case "+":
-      return [line, next]
-    case "-":
-      return [new Error(line), next]
-    case ":":
-      return [Number(line), next]
-    case "$": {
-      const length = Number(line)
-      if (length < 0) return [null, next]
-      if (buffer.length < next + length + 2) return undefined
-      return [buffer.toString("utf8", next, next + length), next + length + 2]
-    }
-    case "*": {
-      const count = Number(line)
-      if (count < 0) return [null, next]
-      const items: Array<Reply> = []
-      let at = next
-      for (let i = 0; i < count; i++) {
-        const item = parse(buffer, at)
-        if (item === undefined) return undefined
-        items.push(item[0])
-        at = item[1]
-      }
-      return [items, at]
-    }
-    default:
-      throw new Error(`unexpected RESP type ${JSON.stringify(type)}`)
-  }
-}
+export type { Reply }
 
 /** One persistent connection; commands are pipelined and answered in order. */
 export class RespClient {
@@ -67,7 +25,7 @@ export class RespClient {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
       let at = 0
       for (;;) {
-        const reply = parse(this.buffer, at)
+        const reply = parseReply(this.buffer, at)
         if (reply === undefined) break
         at = reply[1]
         this.waiting.shift()?.resolve(reply[0])
@@ -98,7 +56,7 @@ export class RespClient {
   command(...args: ReadonlyArray<string | number>): Promise<Reply> {
     return new Promise<Reply>((resolve, reject) => {
       this.waiting.push({ resolve, reject })
-      this.socket.write(encode(args))
+      this.socket.write(encodeCommand(args))
     }).then((reply) => (reply instanceof Error ? Promise.reject(reply) : reply))
   }
 
@@ -130,17 +88,6 @@ export class RespClient {
 }
 
 /** A port nobody listened on a moment ago. */
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = Net.createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-
 /** A `redis-server` this harness started. */
 export interface RedisServer {
   readonly url: string

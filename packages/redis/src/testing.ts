@@ -12,3 +12,4 @@ export {
   testRedis,
   uniquePrefix
 } from "../test/helpers/redisServer.ts"
+export { encodeCommand, parseReply, type Reply } from "../test/helpers/resp.ts"

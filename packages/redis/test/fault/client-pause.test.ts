@@ -1,29 +1,14 @@
-import { afterEach, assert, describe, it } from "@effect/vitest"
-import { command, type RedisServer, startRedisServer, uniquePrefix } from "../helpers/redisServer.ts"
-import {
-  drained,
-  killWorker,
-  runCounts,
-  sleep,
-  startWorker,
-  storeClient,
-  type WorkerProcess,
-  waitFor
-} from "./helpers.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { command, uniquePrefix } from "../helpers/redisServer.ts"
+import { drained, faultProcesses, runCounts, sleep, startWorker, storeClient, waitFor } from "./helpers.ts"
 
-let server: RedisServer | undefined
-const workers: Array<WorkerProcess> = []
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker))
-  await server?.stop()
-  server = undefined
-})
+const { startServer, workers } = faultProcesses()
 
 describe("fault: CLIENT PAUSE", () => {
   it("survives Redis pausing every client for longer than the lease, and completes every job", {
     timeout: 60_000
   }, async () => {
-    server = await startRedisServer()
+    const server = await startServer()
     const url = server.url
     const prefix = uniquePrefix("pause")
     const client = storeClient(url, prefix)

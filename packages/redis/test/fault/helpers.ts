@@ -6,10 +6,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { afterEach } from "@effect/vitest"
 import { QueueStore } from "@effect-jobs/core"
 import { type Effect, Layer, ManagedRuntime, References } from "effect"
 import * as RedisBackend from "../../src/RedisBackend.ts"
-import { command } from "../helpers/redisServer.ts"
+import { command, type RedisServer, startRedisServer } from "../helpers/redisServer.ts"
 
 const script = fileURLToPath(new URL("./worker.ts", import.meta.url))
 
@@ -158,3 +159,23 @@ export const waitFor = async (check: () => Promise<boolean>, millis: number, eve
 /** True when nothing is left anywhere in the store: no ready, leased, scheduled or retry job. */
 export const drained = (stats: QueueStore.StoreStats): boolean =>
   stats.leased === 0 && stats.scheduled === 0 && stats.retry === 0 && stats.queues.every((q) => q.size === 0)
+
+/**
+ * The processes a fault test starts, ended by pid after each test: workers first (stopped
+ * ones are resumed so they can be killed), then the test's own Redis servers.
+ */
+export const faultProcesses = () => {
+  const workers: Array<WorkerProcess> = []
+  const servers: Array<RedisServer> = []
+  afterEach(async () => {
+    for (const worker of workers) if (worker.alive()) worker.child.kill("SIGCONT")
+    await Promise.all(workers.splice(0).map(killWorker))
+    for (const server of servers.splice(0)) await server.stop()
+  })
+  const startServer = async (...args: Parameters<typeof startRedisServer>): Promise<RedisServer> => {
+    const server = await startRedisServer(...args)
+    servers.push(server)
+    return server
+  }
+  return { workers, servers, startServer }
+}

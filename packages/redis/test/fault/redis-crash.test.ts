@@ -1,22 +1,8 @@
-import { afterEach, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { type RedisServer, startRedisServer, uniquePrefix } from "../helpers/redisServer.ts"
-import {
-  drained,
-  killWorker,
-  runCounts,
-  sleep,
-  startWorker,
-  storeClient,
-  type WorkerProcess,
-  waitFor
-} from "./helpers.ts"
+import { drained, faultProcesses, runCounts, sleep, startWorker, storeClient, waitFor } from "./helpers.ts"
 
-const servers: Array<RedisServer> = []
-const workers: Array<WorkerProcess> = []
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker))
-  for (const server of servers.splice(0)) await server.stop()
-})
+const { servers, workers } = faultProcesses()
 
 describe("fault: Redis crash", () => {
   it("completes every acknowledged enqueue after kill -9 of Redis (AOF, fsync always) and a restart", {

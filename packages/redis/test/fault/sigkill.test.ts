@@ -1,27 +1,12 @@
-import { afterEach, assert, describe, it } from "@effect/vitest"
-import { type RedisServer, startRedisServer, uniquePrefix } from "../helpers/redisServer.ts"
-import {
-  drained,
-  killWorker,
-  runCounts,
-  sleep,
-  startWorker,
-  storeClient,
-  type WorkerProcess,
-  waitFor
-} from "./helpers.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { uniquePrefix } from "../helpers/redisServer.ts"
+import { drained, faultProcesses, killWorker, runCounts, sleep, startWorker, storeClient, waitFor } from "./helpers.ts"
 
-let server: RedisServer | undefined
-const workers: Array<WorkerProcess> = []
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker))
-  await server?.stop()
-  server = undefined
-})
+const { startServer, workers } = faultProcesses()
 
 describe("fault: SIGKILL", () => {
   it("completes every job at least once while workers are killed again and again", { timeout: 60_000 }, async () => {
-    server = await startRedisServer()
+    const server = await startServer()
     const prefix = uniquePrefix("sigkill")
     const client = storeClient(server.url, prefix)
     const total = 10_000

@@ -1,31 +1,15 @@
-import { afterEach, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
-import { command, type RedisServer, startRedisServer, uniquePrefix } from "../helpers/redisServer.ts"
-import {
-  drained,
-  killWorker,
-  runCounts,
-  sleep,
-  startWorker,
-  storeClient,
-  type WorkerProcess,
-  waitFor
-} from "./helpers.ts"
+import { command, uniquePrefix } from "../helpers/redisServer.ts"
+import { drained, faultProcesses, runCounts, sleep, startWorker, storeClient, waitFor } from "./helpers.ts"
 
-let server: RedisServer | undefined
-const workers: Array<WorkerProcess> = []
-afterEach(async () => {
-  for (const worker of workers) if (worker.alive()) worker.child.kill("SIGCONT")
-  await Promise.all(workers.splice(0).map(killWorker))
-  await server?.stop()
-  server = undefined
-})
+const { startServer, workers } = faultProcesses()
 
 describe("fault: SIGSTOP", () => {
   it("runs a job again elsewhere when its worker stalls past the lease; the late settlement changes nothing", {
     timeout: 30_000
   }, async () => {
-    server = await startRedisServer()
+    const server = await startServer()
     const url = server.url
     const prefix = uniquePrefix("sigstop")
     const client = storeClient(url, prefix)

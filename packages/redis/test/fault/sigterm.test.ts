@@ -1,21 +1,15 @@
-import { afterEach, assert, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { Option } from "effect"
-import { type RedisServer, startRedisServer, uniquePrefix } from "../helpers/redisServer.ts"
-import { killWorker, startWorker, storeClient, type WorkerProcess, waitFor } from "./helpers.ts"
+import { uniquePrefix } from "../helpers/redisServer.ts"
+import { faultProcesses, startWorker, storeClient, waitFor } from "./helpers.ts"
 
-let server: RedisServer | undefined
-const workers: Array<WorkerProcess> = []
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map(killWorker))
-  await server?.stop()
-  server = undefined
-})
+const { startServer, workers } = faultProcesses()
 
 describe("fault: SIGTERM", () => {
   it("shuts down within the shutdown timeout and puts running jobs back without an attempt", {
     timeout: 30_000
   }, async () => {
-    server = await startRedisServer()
+    const server = await startServer()
     const prefix = uniquePrefix("sigterm")
     const client = storeClient(server.url, prefix)
     const shutdownMillis = 1_000

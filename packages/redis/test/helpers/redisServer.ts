@@ -8,6 +8,7 @@ import * as Fs from "node:fs"
 import * as Net from "node:net"
 import * as Os from "node:os"
 import * as Path from "node:path"
+import { encodeCommand, parseReply, type Reply } from "./resp.ts"
 
 /** A port nobody listened on a moment ago. */
 export const freePort = (): Promise<number> =>
@@ -20,49 +21,6 @@ export const freePort = (): Promise<number> =>
       server.close(() => resolve(port))
     })
   })
-
-type Reply = string | number | null | Error | ReadonlyArray<Reply>
-
-const encode = (args: ReadonlyArray<string | number>) =>
-  `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join("")}`
-
-/** Parses one RESP2 reply from `buffer` at `offset`; `undefined` when incomplete. */
-const parse = (buffer: Buffer, offset: number): [Reply, number] | undefined => {
-  const end = buffer.indexOf("\r\n", offset)
-  if (end < 0) return undefined
-  const type = String.fromCharCode(buffer[offset]!)
-  const line = buffer.toString("utf8", offset + 1, end)
-  const next = end + 2
-  switch (type) {
-    case "+":
-      return [line, next]
-    case "-":
-      return [new Error(line), next]
-    case ":":
-      return [Number(line), next]
-    case "$": {
-      const length = Number(line)
-      if (length < 0) return [null, next]
-      if (buffer.length < next + length + 2) return undefined
-      return [buffer.toString("utf8", next, next + length), next + length + 2]
-    }
-    case "*": {
-      const count = Number(line)
-      if (count < 0) return [null, next]
-      const items: Array<Reply> = []
-      let at = next
-      for (let i = 0; i < count; i++) {
-        const item = parse(buffer, at)
-        if (item === undefined) return undefined
-        items.push(item[0])
-        at = item[1]
-      }
-      return [items, at]
-    }
-    default:
-      return [new Error(`unexpected reply ${line}`), next]
-  }
-}
 
 /** Sends one command on a fresh connection (admin commands in tests, never on the hot path). */
 export const command = (url: string, ...args: ReadonlyArray<string | number>): Promise<Reply> =>
@@ -86,7 +44,7 @@ export const command = (url: string, ...args: ReadonlyArray<string | number>): P
       let at = 0
       const replies: Array<Reply> = []
       for (;;) {
-        const reply = parse(buffer, at)
+        const reply = parseReply(buffer, at)
         if (reply === undefined) break
         replies.push(reply[0])
         at = reply[1]
@@ -96,7 +54,7 @@ export const command = (url: string, ...args: ReadonlyArray<string | number>): P
         resolve(replies[replies.length - 1]!)
       }
     })
-    socket.write(commands.map(encode).join(""))
+    socket.write(commands.map(encodeCommand).join(""))
   })
 
 const redisServerMissing =
