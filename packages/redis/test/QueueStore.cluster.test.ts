@@ -8,7 +8,7 @@ import { suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
 import { Context, Effect, Exit, Fiber, Layer, References, Schema } from "effect"
 import * as IoRedis from "../src/IoRedis.ts"
 import * as RedisBackend from "../src/RedisBackend.ts"
-import { ownServer, recordLogs } from "./helpers/effects.ts"
+import { ownServer, recordLogs, waitUntil } from "./helpers/effects.ts"
 import { type RedisCluster, startRedisCluster } from "./helpers/redisCluster.ts"
 import { command, uniquePrefix } from "./helpers/redisServer.ts"
 
@@ -31,12 +31,6 @@ const layer = Layer.unwrap(
 suite("RedisQueueStore on Redis Cluster", layer, { clock: "live" })
 
 const Work = Job.make("ClusterWork", { payload: { n: Schema.Number } })
-
-/** Polls `done` every 10 ms until it holds or `millis` pass. */
-const waitUntil = (done: () => boolean, millis: number) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < millis && !done(); waited += 10) yield* Effect.sleep("10 millis")
-  })
 
 describe("Redis Cluster", () => {
   it.live(

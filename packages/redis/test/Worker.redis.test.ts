@@ -2,6 +2,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
+import { waitUntil } from "./helpers/effects.ts"
 import { testRedis } from "./helpers/redisServer.ts"
 
 const redis = testRedis("worker")
@@ -9,12 +10,6 @@ beforeAll(redis.setup, 20_000)
 afterAll(redis.teardown, 20_000)
 
 const Work = Job.make("Work", { payload: { n: Schema.Number } })
-
-/** Polls `done` every 10 ms until it holds or `millis` pass. */
-const waitUntil = (done: () => boolean, millis: number) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < millis && !done(); waited += 10) yield* Effect.sleep("10 millis")
-  })
 
 describe("Worker on Redis", () => {
   it.live(

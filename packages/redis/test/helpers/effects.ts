@@ -16,3 +16,9 @@ export const recordLogs = (lines: Array<string>) =>
       lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
     })
   ])
+
+/** Polls `done` every 10 ms until it holds or `millis` pass (live clock). */
+export const waitUntil = (done: () => boolean, millis: number) =>
+  Effect.gen(function* () {
+    for (let waited = 0; waited < millis && !done(); waited += 10) yield* Effect.sleep("10 millis")
+  })
