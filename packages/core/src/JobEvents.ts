@@ -69,6 +69,8 @@ export class JobEvents extends Context.Service<
   JobEvents,
   {
     readonly publish: (event: JobEvent) => Effect.Effect<void>
+    /** `publish` from synchronous code (the worker's hot path). */
+    readonly publishUnsafe: (event: JobEvent) => void
     /** A subscription that lives as long as the scope. */
     readonly subscribe: Effect.Effect<PubSub.Subscription<JobEvent>, never, Scope.Scope>
     /** Every event published after the stream starts. */
@@ -83,6 +85,7 @@ export const layer: Layer.Layer<JobEvents> = Layer.effect(
     const pubsub = yield* PubSub.sliding<JobEvent>(4096)
     return JobEvents.of({
       publish: (event) => Effect.asVoid(PubSub.publish(pubsub, event)),
+      publishUnsafe: (event) => void PubSub.publishUnsafe(pubsub, event),
       subscribe: PubSub.subscribe(pubsub),
       stream: Stream.fromPubSub(pubsub)
     })
@@ -93,4 +96,13 @@ export const layer: Layer.Layer<JobEvents> = Layer.effect(
 export const publisher: Effect.Effect<(event: JobEvent) => Effect.Effect<void>> = Effect.map(
   Effect.serviceOption(JobEvents),
   (events) => (events._tag === "Some" ? events.value.publish : () => Effect.void)
+)
+
+/**
+ * The synchronous publisher, or `undefined` when no `JobEvents` layer is provided: callers
+ * then skip building events at all.
+ */
+export const emitter: Effect.Effect<((event: JobEvent) => void) | undefined> = Effect.map(
+  Effect.serviceOption(JobEvents),
+  (events) => (events._tag === "Some" ? events.value.publishUnsafe : undefined)
 )

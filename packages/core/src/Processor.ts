@@ -40,7 +40,13 @@ export interface ProcessorOptions {
   readonly store: QueueStore["Service"]
   readonly registry: JobRegistry["Service"]
   readonly middleware: ReadonlyArray<Middleware.JobMiddleware>
-  readonly publish: (event: JobEvent) => Effect.Effect<void>
+  /** Publishes lifecycle events; `undefined` when nobody listens (no `JobEvents` layer). */
+  readonly publish: ((event: JobEvent) => void) | undefined
+  /**
+   * Completes a succeeded job; whether its lease was still held. Default: `store.ack`. The
+   * worker passes its own, which lets the ack ride on its next claim.
+   */
+  readonly ack?: ((lease: Lease) => Effect.Effect<boolean, QueueStoreError>) | undefined
 }
 
 /** How one run is judged. */
@@ -92,6 +98,10 @@ const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
 /** Builds the function that runs and settles one claimed job. */
 export const make = (options: ProcessorOptions) => {
   const { middleware, publish, registry, store } = options
+  const emit = (event: JobEvent) => {
+    if (publish !== undefined) publish(event)
+  }
+  const ack = options.ack ?? ((lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0))
 
   // Attributed metrics are built once per job and queue: building one per update is costly.
   const metricsCache = new Map<string, ReturnType<typeof attributedMetrics>>()
@@ -110,7 +120,7 @@ export const make = (options: ProcessorOptions) => {
       const held = yield* settle(store.kill(lease(job), { reason, error }))
       if (!held) return "lost" as const
       yield* Metric.update(metricsFor(job).dead, 1)
-      yield* publish({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
+      emit({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
       yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
       return "dead" as const
     })
@@ -125,27 +135,27 @@ export const make = (options: ProcessorOptions) => {
       const ref = { id: job.id, name: job.name, queue: job.queue, attempt: job.attempt }
       if (interruptedByWorker && Cause.hasInterruptsOnly(cause)) {
         if (!(yield* settle(store.requeue(lease(job))))) return "lost"
-        yield* publish({ _tag: "Requeued", ...ref })
+        emit({ _tag: "Requeued", ...ref })
         return "requeued"
       }
       const error = Cause.findErrorOption(cause)
       const value = error._tag === "Some" ? error.value : undefined
       if (value instanceof Discard) {
         if (!(yield* settle(store.discard(lease(job))))) return "lost"
-        yield* publish({ _tag: "Discarded", ...ref })
+        emit({ _tag: "Discarded", ...ref })
         return "discarded"
       }
       if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
         const delayMillis = Duration.toMillis(value.delay)
         if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) return "lost"
-        yield* publish({ _tag: "Retried", ...ref, delayMillis, counted: false })
+        emit({ _tag: "Retried", ...ref, delayMillis, counted: false })
         return "retried"
       }
       const metrics = metricsFor(job)
       const now = yield* Clock.currentTimeMillis
       const attemptError = toAttemptError(cause, job.attempt, now)
       yield* Metric.update(metrics.failed, 1)
-      yield* publish({ _tag: "Failed", ...ref, error: attemptError })
+      emit({ _tag: "Failed", ...ref, error: attemptError })
       if (value instanceof Unrecoverable) {
         return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
       }
@@ -164,7 +174,7 @@ export const make = (options: ProcessorOptions) => {
         return "lost"
       }
       yield* Metric.update(metrics.retried, 1)
-      yield* publish({ _tag: "Retried", ...ref, delayMillis, counted: true })
+      emit({ _tag: "Retried", ...ref, delayMillis, counted: true })
       yield* Effect.logWarning(
         `${job.name} ${job.id} attempt ${job.attempt} failed (${attemptError.tag}: ${attemptError.message}); ` +
           `retrying in ${Duration.format(delay)}`
@@ -175,10 +185,12 @@ export const make = (options: ProcessorOptions) => {
   /** Runs the job's handler under its timeout and middleware, then settles it. */
   const process = (job: ClaimedJob, runOptions?: RunOptions): Effect.Effect<Outcome, QueueStoreError> =>
     Effect.uninterruptibleMask((restore) =>
-      Effect.gen(function* () {
+      // The success path is every job's path: it reads the clock and updates metrics directly
+      // on the fiber (one step each side of the run) instead of through a chain of effects.
+      Effect.withFiber((fiber): Effect.Effect<Outcome, QueueStoreError> => {
         const handler = registry.get(job.name)
         if (handler === undefined) {
-          return yield* kill(
+          return kill(
             job,
             `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
               `add ${job.name}.handle(...) to JobRegistry.layer`
@@ -186,66 +198,72 @@ export const make = (options: ProcessorOptions) => {
         }
         const allowed = handler.job.retry.maxRetries + 1
         if (job.attempt > allowed) {
-          return yield* kill(
+          return kill(
             job,
             `attempt ${job.attempt} exceeds the ${allowed} its retry policy allows: earlier runs never settled ` +
               `(their process died or lost its lease mid-run)`
           )
         }
-        const decoded = yield* Effect.result(handler.job.codec.decode(job.payload))
-        if (decoded._tag === "Failure") return yield* kill(job, `${job.name}.${decoded.failure}`)
-
-        const info: JobInfo = {
-          id: job.id,
-          name: job.name,
-          queue: job.queue,
-          attempt: job.attempt,
-          maxRetries: handler.job.retry.maxRetries,
-          enqueuedAt: job.enqueuedAt
-        }
+        const clock = fiber.getRef(Clock.Clock)
         const metrics = metricsFor(job)
-        yield* Metric.update(metrics.queueLatency, Duration.millis(Math.max(0, job.claimedAt - job.runAt)))
-        yield* publish({ _tag: "Started", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt })
-
-        // Built lazily inside the restored region: a handler or middleware that throws while
-        // building its effect becomes a failed attempt, not a skipped settlement.
-        const run = Effect.suspend(() => {
-          const timeout = handler.job.timeout
-          let effect: Effect.Effect<unknown, unknown> = Effect.provideService(
-            handler.run(decoded.success, info),
-            CurrentJob,
-            info
-          )
-          if (timeout !== undefined) {
-            effect = Effect.timeoutOrElse(effect, {
-              duration: timeout,
-              orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout }))
-            })
-          }
-          return Middleware.apply(middleware, effect, info)
-        })
-
-        const started = yield* Clock.currentTimeMillis
-        const exit = yield* Effect.exit(restore(run))
-        const durationMillis = (yield* Clock.currentTimeMillis) - started
-        yield* Metric.update(metrics.runDuration, Duration.millis(durationMillis))
-
-        if (Exit.isSuccess(exit)) {
-          if ((yield* settle(store.ack([lease(job)]))) === 0) return "lost"
-          yield* Metric.update(metrics.processed, 1)
-          yield* publish({
-            _tag: "Succeeded",
+        return Effect.flatMap(Effect.result(handler.job.codec.decode(job.payload)), (decoded) => {
+          if (decoded._tag === "Failure") return kill(job, `${job.name}.${decoded.failure}`)
+          const info: JobInfo = {
             id: job.id,
             name: job.name,
             queue: job.queue,
             attempt: job.attempt,
-            durationMillis
+            maxRetries: handler.job.retry.maxRetries,
+            enqueuedAt: job.enqueuedAt
+          }
+          metrics.queueLatency.updateUnsafe(Duration.millis(Math.max(0, job.claimedAt - job.runAt)), fiber.context)
+          if (publish !== undefined)
+            publish({ _tag: "Started", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt })
+
+          // Built lazily inside the restored region: a handler or middleware that throws while
+          // building its effect becomes a failed attempt, not a skipped settlement.
+          const run = Effect.suspend(() => {
+            const timeout = handler.job.timeout
+            let effect: Effect.Effect<unknown, unknown> = Effect.provideService(
+              handler.run(decoded.success, info),
+              CurrentJob,
+              info
+            )
+            if (timeout !== undefined) {
+              effect = Effect.timeoutOrElse(effect, {
+                duration: timeout,
+                orElse: () => Effect.fail(new JobTimeout({ job: job.name, timeout }))
+              })
+            }
+            return middleware.length === 0 ? effect : Middleware.apply(middleware, effect, info)
           })
-          return "succeeded"
-        }
-        return yield* settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)
-      }).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }))
-    )
+
+          const started = clock.currentTimeMillisUnsafe()
+          return Effect.flatMap(Effect.exit(restore(run)), (exit) => {
+            const durationMillis = clock.currentTimeMillisUnsafe() - started
+            metrics.runDuration.updateUnsafe(Duration.millis(durationMillis), fiber.context)
+            if (!Exit.isSuccess(exit)) {
+              return settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)
+            }
+            return Effect.map(settle(ack(lease(job))), (held): Outcome => {
+              if (!held) return "lost"
+              metrics.processed.updateUnsafe(1, fiber.context)
+              if (publish !== undefined) {
+                publish({
+                  _tag: "Succeeded",
+                  id: job.id,
+                  name: job.name,
+                  queue: job.queue,
+                  attempt: job.attempt,
+                  durationMillis
+                })
+              }
+              return "succeeded"
+            })
+          })
+        })
+      })
+    ).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }))
 
   return process
 }

@@ -90,6 +90,24 @@ export class QueueStoreError extends Schema.TaggedError<QueueStoreError>()("Queu
   cause: Schema.optional(Schema.Defect())
 }) {}
 
+/** What a claim asks for. */
+export interface ClaimOptions {
+  /** Queues in the order to take from. */
+  readonly queues: ReadonlyArray<string>
+  /** Most jobs to lease. */
+  readonly limit: number
+  /** The claiming process. */
+  readonly owner: string
+  readonly leaseMillis: number
+}
+
+/** The reply of `ackAndClaim`. */
+export interface AckAndClaimResult {
+  /** Per ack, in order: whether its lease was still held (and the job completed). */
+  readonly acked: ReadonlyArray<boolean>
+  readonly jobs: ReadonlyArray<ClaimedJob>
+}
+
 /** The queue store service. */
 export class QueueStore extends Context.Service<
   QueueStore,
@@ -101,12 +119,16 @@ export class QueueStore extends Context.Service<
      * queues in the given order (skipping paused ones) as leases owned by `owner`, counting
      * one attempt each.
      */
-    readonly claim: (options: {
-      readonly queues: ReadonlyArray<string>
-      readonly limit: number
-      readonly owner: string
-      readonly leaseMillis: number
-    }) => Effect.Effect<ReadonlyArray<ClaimedJob>, QueueStoreError>
+    readonly claim: (options: ClaimOptions) => Effect.Effect<ReadonlyArray<ClaimedJob>, QueueStoreError>
+    /**
+     * `ack` then `claim` in one step: a worker completes the jobs that just finished and
+     * refills their slots in as few round trips as the store allows (on Redis, one script
+     * call per queue). `acked[i]` says whether `acks[i]` was still held, as `ack` counts it.
+     */
+    readonly ackAndClaim: (
+      acks: ReadonlyArray<Lease>,
+      options: ClaimOptions
+    ) => Effect.Effect<AckAndClaimResult, QueueStoreError>
     /** Pushes the deadlines of these leases out; returns the ids whose lease is no longer held. */
     readonly extendLeases: (
       leases: ReadonlyArray<Lease>,

@@ -30,13 +30,13 @@ import {
 } from "effect"
 import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as JobEvents from "./JobEvents.ts"
-import type { ClaimedJob } from "./JobRecord.ts"
+import type { ClaimedJob, Lease } from "./JobRecord.ts"
 import { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
 import * as QueueSelection from "./QueueSelection.ts"
-import { QueueStore } from "./QueueStore.ts"
+import { QueueStore, type QueueStoreError } from "./QueueStore.ts"
 
 /** Worker settings; every one has a default. */
 export interface WorkerOptions {
@@ -144,6 +144,14 @@ interface Slot {
   fiber: Fiber.Fiber<Processor.Outcome, unknown> | undefined
   /** Set before the worker interrupts the job, so its settlement requeues it uncounted. */
   stopping: boolean
+  /** The handler succeeded and the ack is pending or in flight: the slot no longer counts as busy. */
+  settling: boolean
+}
+
+/** A finished job's ack, waiting for the fetch loop's next `ackAndClaim`. */
+interface PendingAck {
+  readonly lease: Lease
+  readonly resume: (effect: Effect.Effect<boolean, QueueStoreError>) => void
 }
 
 /** How long interrupted jobs get to run their finalizers and settle before shutdown moves on. */
@@ -156,62 +164,101 @@ export const make = (options: WorkerOptions = {}) =>
     const store = yield* QueueStore
     const registry = yield* JobRegistry
     const processes = yield* ProcessRegistry
-    const publish = yield* JobEvents.publisher
+    const publish = yield* JobEvents.emitter
     const clock = yield* Clock.Clock
     const queueNames = config.selection.queues.map((q) => q.name)
     const hostname = Os.hostname()
     const id = `${hostname}:${process.pid}:${SecureRandom.uuidV4Unsafe().slice(0, 8)}`
     const startedAt = clock.currentTimeMillisUnsafe()
-    const run = Processor.make({ store, registry, middleware: config.middleware, publish })
 
     // Keyed by lease token, not job id: a job re-claimed after its lease was lost is a new slot.
     const slots = new Map<string, Slot>()
+    const slotOfJob = new Map<string, Slot>()
     // In its own scope, closed without waiting at the end of shutdown: FiberSet's release awaits
     // every fiber, and a job that would not stop must not hold shutdown up.
     const fibersScope = yield* Scope.make()
     const fibers = yield* Scope.provide(FiberSet.make<Processor.Outcome, unknown>(), fibersScope)
+    const runInFibers = yield* FiberSet.runtime(fibers)<never>()
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
-    let slotFreed = Deferred.makeUnsafe<void>()
+    // Completed when a slot frees or an ack is waiting: the fetch loop looks again.
+    let wakeup = Deferred.makeUnsafe<void>()
+    const wake = () => {
+      const signal = wakeup
+      wakeup = Deferred.makeUnsafe<void>()
+      Deferred.doneUnsafe(signal, Effect.void)
+    }
+    // Slots whose handler succeeded and whose ack has not landed yet.
+    let settlingCount = 0
+    const busy = () => slots.size - settlingCount
 
-    const freeSlot = (token: string) =>
-      Effect.sync(() => {
-        slots.delete(token)
-        const freed = slotFreed
-        slotFreed = Deferred.makeUnsafe<void>()
-        Deferred.doneUnsafe(freed, Effect.void)
+    const freeSlot = (slot: Slot) => {
+      if (slot.settling) settlingCount--
+      slots.delete(slot.job.token)
+      if (slotOfJob.get(slot.job.id) === slot) slotOfJob.delete(slot.job.id)
+      wake()
+    }
+
+    // Acks ride on the next claim (one store call completes the finished jobs and refills their
+    // slots). While the fetch loop sleeps in `awaitWork` or has stopped, an ack goes on its own.
+    let pendingAcks: Array<PendingAck> = []
+    let idle = false
+    const ackAlone = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
+    const ack = (lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
+      Effect.suspend(() => {
+        if (quiet || idle) return ackAlone(lease)
+        const slot = slots.get(lease.token)
+        if (slot !== undefined && !slot.settling) {
+          slot.settling = true
+          settlingCount++
+        }
+        return Effect.callback<boolean, QueueStoreError>((resume) => {
+          pendingAcks.push({ lease, resume })
+          wake()
+        })
       })
+    const takePendingAcks = () => {
+      const taken = pendingAcks
+      pendingAcks = []
+      return taken
+    }
+    const ackEachAlone = (acks: ReadonlyArray<PendingAck>) => {
+      for (const entry of acks) entry.resume(ackAlone(entry.lease))
+    }
+    const run = Processor.make({ store, registry, middleware: config.middleware, publish, ack })
 
-    const start = (job: ClaimedJob) =>
-      Effect.gen(function* () {
-        // This worker may still run the job under a lease that lapsed (renewals failed, the
-        // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
-        let previous: Slot | undefined
-        for (const other of slots.values()) if (other.job.id === job.id) previous = other
-        const slot: Slot = { job, startedAt: clock.currentTimeMillisUnsafe(), fiber: undefined, stopping: false }
-        slots.set(job.token, slot)
-        const runJob = (
-          previous === undefined
-            ? run(job, { interruptedByWorker: () => slot.stopping })
-            : Effect.andThen(
-                Effect.uninterruptible(stop(previous)),
-                run(job, { interruptedByWorker: () => slot.stopping })
+    const start = (job: ClaimedJob) => {
+      // This worker may still run the job under a lease that lapsed (renewals failed, the
+      // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
+      const previous = slotOfJob.get(job.id)
+      const slot: Slot = {
+        job,
+        startedAt: clock.currentTimeMillisUnsafe(),
+        fiber: undefined,
+        stopping: false,
+        settling: false
+      }
+      slots.set(job.token, slot)
+      slotOfJob.set(job.id, slot)
+      const interruptedByWorker = () => slot.stopping
+      const runJob =
+        previous === undefined
+          ? run(job, { interruptedByWorker })
+          : Effect.andThen(Effect.uninterruptible(stop(previous)), run(job, { interruptedByWorker }))
+      slot.fiber = runInFibers(
+        Effect.onExit(runJob, (exit) => {
+          freeSlot(slot)
+          // A store failure that outlasted the settlement retries; an interruption here only
+          // means the worker stopped a job that had already settled.
+          return Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+            ? Effect.logError(
+                `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
+                exit.cause
               )
-        ).pipe(
-          // A store failure that outlasted the settlement retries; an interruption here only means
-          // the worker stopped a job that had already settled.
-          Effect.tapCause((cause) =>
-            Cause.hasInterruptsOnly(cause)
-              ? Effect.void
-              : Effect.logError(
-                  `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
-                  cause
-                )
-          ),
-          Effect.ensuring(freeSlot(job.token))
-        )
-        slot.fiber = yield* FiberSet.run(fibers, runJob)
-      })
+            : Effect.void
+        })
+      )
+    }
 
     /** Interrupts a running job on the worker's behalf: it goes back to its queue uncounted. */
     const stop = (slot: Slot) =>
@@ -247,32 +294,61 @@ export const make = (options: WorkerOptions = {}) =>
       Deferred.doneUnsafe(quietSignal, Effect.void)
     })
 
+    /** The fetch loop waits for `wait` (or quiet); meanwhile acks go on their own. */
+    const idleUntil = <E>(wait: Effect.Effect<void, E>) =>
+      Effect.suspend(() => {
+        idle = true
+        return Effect.raceFirst(wait, Deferred.await(quietSignal))
+      }).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            idle = false
+          })
+        )
+      )
+
     const fetchOnce = Effect.gen(function* () {
       // Jobs settle in bursts (a store may answer a batch of acks at once): one scheduler turn
-      // lets the rest of the burst free its slots, so a single claim fills them all.
+      // lets the rest of the burst finish, so a single call acks them all and fills their slots.
       if (slots.size > 0) yield* Effect.yieldNow
-      const free = config.concurrency - slots.size
-      if (free <= 0) {
-        yield* Effect.raceFirst(Deferred.await(slotFreed), Deferred.await(quietSignal))
+      const free = config.concurrency - busy()
+      if (free <= 0 && pendingAcks.length === 0) {
+        yield* Effect.raceFirst(Deferred.await(wakeup), Deferred.await(quietSignal))
         return
       }
       const order = yield* config.selection.order
-      const jobs = yield* store.claim({ queues: order, limit: free, owner: id, leaseMillis: config.leaseMillis })
-      for (const job of jobs) yield* start(job)
-      if (jobs.length === 0) {
-        yield* Effect.raceFirst(store.awaitWork(queueNames, config.pollMillis), Deferred.await(quietSignal))
+      const acks = takePendingAcks()
+      const { acked, jobs } = yield* store
+        .ackAndClaim(
+          acks.map((entry) => entry.lease),
+          { queues: order, limit: Math.max(0, free), owner: id, leaseMillis: config.leaseMillis }
+        )
+        .pipe(
+          // Acks the call did not settle (a store error, an interruption) are sent on their own,
+          // where the store's settlement retries apply.
+          Effect.onError(() => Effect.sync(() => ackEachAlone(acks)))
+        )
+      acks.forEach((entry, i) => {
+        entry.resume(Effect.succeed(acked[i] === true))
+      })
+      for (const job of jobs) start(job)
+      if (jobs.length === 0 && free > 0 && pendingAcks.length === 0) {
+        yield* idleUntil(store.awaitWork(queueNames, config.pollMillis))
       }
     }).pipe(
       // Every failure is logged and retried (the loop's own interruption never reaches here):
       // a fetch loop that died would leave the worker up but idle forever.
       Effect.catchCause((cause) =>
         Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
-          Effect.andThen(Effect.raceFirst(Effect.sleep("1 second"), Deferred.await(quietSignal)))
+          Effect.andThen(idleUntil(Effect.sleep("1 second")))
         )
       )
     )
 
-    const fetchLoop = Effect.whileLoop({ while: () => !quiet, body: () => fetchOnce, step: () => {} })
+    // Once the loop ends (quiet) no ack waits for it: those still pending go on their own.
+    const fetchLoop = Effect.whileLoop({ while: () => !quiet, body: () => fetchOnce, step: () => {} }).pipe(
+      Effect.ensuring(Effect.sync(() => ackEachAlone(takePendingAcks())))
+    )
 
     // A job whose lease was lost may already run elsewhere: stop it; its settlement is fenced off.
     const renewLeases = Effect.gen(function* () {
@@ -284,8 +360,8 @@ export const make = (options: WorkerOptions = {}) =>
       )
       for (const jobId of lost) {
         const slot = sent.get(jobId)
-        // Gone from `slots`: it settled while the renewal was in flight, nothing was lost.
-        if (slot === undefined || slots.get(slot.job.token) !== slot) continue
+        // Gone from `slots` or acking: it settled while the renewal was in flight, nothing was lost.
+        if (slot === undefined || slots.get(slot.job.token) !== slot || slot.settling) continue
         yield* Effect.logWarning(
           `${slot.job.name} ${jobId} lost its lease; interrupting it (it may run again elsewhere)`
         )

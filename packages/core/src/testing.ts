@@ -81,7 +81,7 @@ export const drain = (options?: {
   Effect.gen(function* () {
     const store = yield* QueueStore
     const registry = yield* JobRegistry
-    const publish = yield* JobEvents.publisher
+    const publish = yield* JobEvents.emitter
     const run = Processor.make({ store, registry, middleware: options?.middleware ?? [], publish })
     const maxJobs = options?.maxJobs ?? 100_000
     const counts = { succeeded: 0, retried: 0, dead: 0, discarded: 0, requeued: 0 }

@@ -200,9 +200,14 @@ describe("regressions", () => {
 
   it.effect("a succeeded job whose ack first meets a store error is acked on retry and runs only once", () =>
     Effect.gen(function* () {
-      let acksToFail = 1
+      let acksToFail = 2
+      // The worker's acks ride on its claims (`ackAndClaim`) and go alone (`ack`) when that fails.
       const flakyStore = wrappedStore((store) => ({
-        ack: (leases) => Effect.suspend(() => (acksToFail-- > 0 ? Effect.fail(storeDown()) : store.ack(leases)))
+        ack: (leases) => Effect.suspend(() => (acksToFail-- > 0 ? Effect.fail(storeDown()) : store.ack(leases))),
+        ackAndClaim: (acks, options) =>
+          Effect.suspend(() =>
+            acks.length > 0 && acksToFail-- > 0 ? Effect.fail(storeDown()) : store.ackAndClaim(acks, options)
+          )
       }))
       let runs = 0
       const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))

@@ -142,8 +142,33 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       )
     })
 
-  const claimQueue = (queue: string, limit: number, owner: string, leaseMillis: number) => {
+  /**
+   * Per lease, whether the ack completed it, read from an ack reply (`ack-7`, or the `acks`
+   * of `claim-11`); and the ids to free in the id index: completed jobs whose id the caller
+   * chose (deleted at once, unless retention keeps them) and those the retention trim deleted.
+   */
+  const ackOutcome = (leases: ReadonlyArray<Lease>, reply: ReadonlyArray<unknown>) => {
+    const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(reply.slice(leases.length))
+    const acked = leases.map((lease, i) => {
+      const held = reply[i] === 1
+      if (held && completedLimits === undefined && indexedToken(lease.token)) deleted.push(lease.id)
+      return held
+    })
+    return { acked, deleted }
+  }
+
+  /** One `claim-11` call on one queue: acks `acks` (all of this queue), then leases up to `limit`. */
+  const claimQueue = (
+    queue: string,
+    limit: number,
+    owner: string,
+    leaseMillis: number,
+    acks: ReadonlyArray<Lease> = []
+  ): Effect.Effect<QueueStore.AckAndClaimResult, QueueStoreError> => {
     const keys = keysOf(queue)
+    const args: Array<string | number> = [limit, owner, Math.max(0, safeMillis(leaseMillis)), promoteBatch, queue]
+    args.push(...retentionArgs)
+    for (const lease of acks) args.push(lease.id, lease.token)
     return run(
       "claim",
       lua.claim,
@@ -157,17 +182,19 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         keys.token,
         keys.errors,
         keys.paused,
-        keys.stats
+        keys.stats,
+        keys.completed
       ],
-      [limit, owner, Math.max(0, safeMillis(leaseMillis)), promoteBatch, queue]
+      args
     ).pipe(
       Effect.flatMap((reply) => {
-        const [now, deadline, , jobs, dropped] = asArray(reply) as [
+        const [now, deadline, , jobs, dropped, ackReply] = asArray(reply) as [
           number,
           number,
           number,
           Array<string>,
-          Array<string>
+          Array<string>,
+          Array<unknown>
         ]
         const claimed: Array<ClaimedJob> = []
         for (let i = 0; i + 4 < jobs.length; i += 5) {
@@ -189,25 +216,67 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
             claimedAt: Number(now)
           } as ClaimedJob)
         }
-        return dropped.length === 0
-          ? Effect.succeed(claimed)
-          : Effect.logWarning(
-              `dropped ${dropped.length} id(s) without a record from ${queue}: ${dropped.join(", ")}`
-            ).pipe(Effect.andThen(forget(queue, dropped)), Effect.as(claimed))
+        const { acked, deleted } = ackOutcome(acks, ackReply)
+        const result = { acked, jobs: claimed }
+        if (dropped.length === 0) {
+          return deleted.length === 0 ? Effect.succeed(result) : Effect.as(forget(queue, deleted), result)
+        }
+        return Effect.logWarning(
+          `dropped ${dropped.length} id(s) without a record from ${queue}: ${dropped.join(", ")}`
+        ).pipe(Effect.andThen(forget(queue, [...deleted, ...dropped])), Effect.as(result))
       })
     )
   }
 
-  const claim: QueueStore.QueueStore["Service"]["claim"] = ({ leaseMillis, limit, owner, queues }) =>
+  // Each queue's acks ride on that queue's claim call; acks of queues the claim does not reach
+  // (the limit was filled first) are sent on their own, one ack call per queue.
+  const ackAndClaim: QueueStore.QueueStore["Service"]["ackAndClaim"] = (acks, { leaseMillis, limit, owner, queues }) =>
     Effect.gen(function* () {
+      const acked: Array<boolean> = acks.map(() => false)
+      const groups = new Map<string, Array<number>>()
+      acks.forEach((lease, i) => {
+        const queue = queueOfToken(lease.token)
+        if (queue === undefined) return
+        const group = groups.get(queue)
+        if (group === undefined) groups.set(queue, [i])
+        else group.push(i)
+      })
+      const record = (positions: ReadonlyArray<number>, held: ReadonlyArray<boolean>) =>
+        positions.forEach((position, k) => {
+          acked[position] = held[k] === true
+        })
       const claimed: Array<ClaimedJob> = []
       for (const queue of queues) {
-        if (claimed.length >= limit) break
-        if (!queuePattern.test(queue)) continue
-        claimed.push(...(yield* claimQueue(queue, limit - claimed.length, owner, leaseMillis)))
+        const positions = groups.get(queue)
+        if ((claimed.length >= limit && positions === undefined) || !queuePattern.test(queue)) continue
+        groups.delete(queue)
+        const result = yield* claimQueue(
+          queue,
+          Math.max(0, limit - claimed.length),
+          owner,
+          leaseMillis,
+          positions?.map((i) => acks[i]!)
+        )
+        claimed.push(...result.jobs)
+        if (positions !== undefined) record(positions, result.acked)
       }
-      return claimed
+      yield* Effect.forEach(
+        groups,
+        ([queue, positions]) =>
+          Effect.map(
+            ackQueue(
+              queue,
+              positions.map((i) => acks[i]!)
+            ),
+            (held) => record(positions, held)
+          ),
+        { concurrency: "unbounded", discard: true }
+      )
+      return { acked, jobs: claimed }
     })
+
+  const claim: QueueStore.QueueStore["Service"]["claim"] = (options) =>
+    Effect.map(ackAndClaim([], options), (result) => result.jobs)
 
   const byQueue = (leases: ReadonlyArray<Lease>, lost: Array<string>) => {
     const groups = new Map<string, Array<Lease>>()
@@ -261,37 +330,40 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const runFork = Effect.runForkWith(yield* Effect.context<never>())
   type PendingAck = { readonly lease: Lease; readonly resume: (exit: Exit.Exit<boolean, QueueStoreError>) => void }
   let pendingAcks = new Map<string, Array<PendingAck>>()
-  const ackChunk = (queue: string, chunk: ReadonlyArray<PendingAck>) => {
+  /** One `ack-7` call on one queue; per lease, whether it was held. */
+  const ackQueue = (queue: string, leases: ReadonlyArray<Lease>) => {
     const keys = keysOf(queue)
     const args: Array<string> = [...retentionArgs]
-    for (const entry of chunk) args.push(entry.lease.id, entry.lease.token)
+    for (const lease of leases) args.push(lease.id, lease.token)
     return run(
       "ack",
       lua.ack,
       [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats, keys.completed],
       args
     ).pipe(
-      // Every waiting ack is resumed, whatever happens (a defect too), so none hangs.
-      Effect.matchCause({
-        onFailure: (cause): ReadonlyArray<string> => {
-          for (const entry of chunk) entry.resume(Exit.failCause(cause))
-          return []
-        },
-        onSuccess: (reply) => {
-          const settled = asArray(reply)
-          // Kept completed jobs keep their ids; the ids the retention trim deleted follow the results.
-          const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(settled.slice(chunk.length))
-          chunk.forEach((entry, i) => {
-            const held = settled[i] === 1
-            if (held && completedLimits === undefined && indexedToken(entry.lease.token)) deleted.push(entry.lease.id)
-            entry.resume(held ? Exit.succeed(true) : Exit.succeed(false))
-          })
-          return deleted
-        }
-      }),
-      Effect.flatMap((deleted) => forget(queue, deleted))
+      Effect.flatMap((reply) => {
+        const { acked, deleted } = ackOutcome(leases, asArray(reply))
+        return Effect.as(forget(queue, deleted), acked)
+      })
     )
   }
+  const ackChunk = (queue: string, chunk: ReadonlyArray<PendingAck>) =>
+    ackQueue(
+      queue,
+      chunk.map((entry) => entry.lease)
+    ).pipe(
+      // Every waiting ack is resumed, whatever happens (a defect too), so none hangs.
+      Effect.matchCause({
+        onFailure: (cause) => {
+          for (const entry of chunk) entry.resume(Exit.failCause(cause))
+        },
+        onSuccess: (acked) => {
+          chunk.forEach((entry, i) => {
+            entry.resume(Exit.succeed(acked[i] === true))
+          })
+        }
+      })
+    )
   const flushAcks = () => {
     const batch = pendingAcks
     pendingAcks = new Map()
@@ -390,6 +462,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   return QueueStore.QueueStore.of({
     enqueue: Enqueue.make(ctx, runFork),
     claim,
+    ackAndClaim,
     extendLeases,
     ack,
     retry: (lease, { countAttempt, delayMillis, error }) =>

@@ -7,6 +7,7 @@ import { Clock, Deferred, Duration, Effect, Option } from "effect"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
 import { maxErrorsKept } from "../JobRecord.ts"
 import type {
+  ClaimOptions,
   CompletedLimits,
   DeadSetLimits,
   EnqueueResult,
@@ -194,6 +195,49 @@ export const makeMemoryQueueStore = (
     const setOf = (set: JobSet) => (set === "scheduled" ? scheduled : set === "retry" ? retries : dead)
     const page = (entries: Array<Entry>, total: number): JobPage => ({ jobs: entries.map(toStored), total })
 
+    const claimNow = ({ leaseMillis, limit, owner, queues }: ClaimOptions): Array<ClaimedJob> => {
+      const t = now()
+      promoteDue(t)
+      const claimed: Array<ClaimedJob> = []
+      for (const queue of queues) {
+        if (paused.has(queue)) continue
+        const deque = ready.get(queue)
+        while (deque !== undefined && claimed.length < limit) {
+          const entry = deque.popFront()
+          if (entry === undefined) break
+          entry.state = "leased"
+          entry.attempt++
+          // Store-wide sequence: a token is never reused, even for a re-enqueued id.
+          entry.token = `${owner}:${++claimSequence}`
+          entry.leaseDeadline = t + leaseMillis
+          leased.add(entry)
+          claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
+        }
+        if (claimed.length >= limit) break
+      }
+      return claimed
+    }
+
+    /** Completes the jobs whose lease is held; per lease, whether it was. */
+    const ackNow = (leases: ReadonlyArray<Lease>): Array<boolean> => {
+      const t = now()
+      const acked = leases.map((lease) => {
+        const entry = held(lease)
+        if (entry === undefined) return false
+        release(entry)
+        if (completedLimits === undefined) jobs.delete(entry.id)
+        else {
+          entry.state = "completed"
+          entry.completedAt = t
+          completed.insert(entry)
+        }
+        processed++
+        return true
+      })
+      if (completedLimits !== undefined && acked.includes(true)) trimCompleted(t, completedLimits)
+      return acked
+    }
+
     const service: QueueStore["Service"] = {
       enqueue: (newJobs: ReadonlyArray<NewJob>) =>
         Effect.sync(() => {
@@ -235,28 +279,12 @@ export const makeMemoryQueueStore = (
           return results
         }),
 
-      claim: ({ leaseMillis, limit, owner, queues }) =>
+      claim: (options) => Effect.sync(() => claimNow(options)),
+
+      ackAndClaim: (acks, options) =>
         Effect.sync(() => {
-          const t = now()
-          promoteDue(t)
-          const claimed: Array<ClaimedJob> = []
-          for (const queue of queues) {
-            if (paused.has(queue)) continue
-            const deque = ready.get(queue)
-            while (deque !== undefined && claimed.length < limit) {
-              const entry = deque.popFront()
-              if (entry === undefined) break
-              entry.state = "leased"
-              entry.attempt++
-              // Store-wide sequence: a token is never reused, even for a re-enqueued id.
-              entry.token = `${owner}:${++claimSequence}`
-              entry.leaseDeadline = t + leaseMillis
-              leased.add(entry)
-              claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
-            }
-            if (claimed.length >= limit) break
-          }
-          return claimed
+          const acked = ackNow(acks)
+          return { acked, jobs: claimNow(options) }
         }),
 
       extendLeases: (leases, leaseMillis) =>
@@ -271,26 +299,7 @@ export const makeMemoryQueueStore = (
           return lost
         }),
 
-      ack: (leases) =>
-        Effect.sync(() => {
-          let settled = 0
-          const t = now()
-          for (const lease of leases) {
-            const entry = held(lease)
-            if (entry === undefined) continue
-            release(entry)
-            if (completedLimits === undefined) jobs.delete(entry.id)
-            else {
-              entry.state = "completed"
-              entry.completedAt = t
-              completed.insert(entry)
-            }
-            processed++
-            settled++
-          }
-          if (completedLimits !== undefined && settled > 0) trimCompleted(t, completedLimits)
-          return settled
-        }),
+      ack: (leases) => Effect.sync(() => ackNow(leases).filter(Boolean).length),
 
       retry: (lease, { countAttempt, delayMillis, error }) =>
         Effect.sync(() => {

@@ -452,6 +452,72 @@ export const suite = (
         }))
     })
 
+    describe("ackAndClaim", () => {
+      const claimOptions = (limit: number, queues: ReadonlyArray<string> = ["default"]) => ({
+        queues,
+        limit,
+        owner,
+        leaseMillis: longLease
+      })
+
+      test("completes the acked jobs, then leases the next ones, in one call", (store) =>
+        Effect.gen(function* () {
+          const [a, b] = yield* claimed(store, ["a", "b"])
+          yield* store.enqueue([job("c"), job("d"), job("e")])
+          const result = yield* store.ackAndClaim(
+            [leaseOf(a!), { id: "b", token: `${b!.token}-wrong` }, leaseOf(b!)],
+            claimOptions(2)
+          )
+          assert.deepStrictEqual(result.acked, [true, false, true])
+          assert.deepStrictEqual(ids(result.jobs), ["c", "d"])
+          assert.isTrue(result.jobs.every((j) => j.attempt === 1))
+          assert.isTrue(yield* isGone(store, "a"))
+          assert.isTrue(yield* isGone(store, "b"))
+          const stats = yield* store.stats
+          assert.strictEqual(stats.processed, 2)
+          assert.strictEqual(stats.leased, 2)
+          assert.deepStrictEqual(ids((yield* store.listQueue("default", { offset: 0, limit: 10 })).jobs), ["e"])
+        }))
+
+      test("with a limit of 0 or nothing ready it only acks; an ack repeated is not held", (store) =>
+        Effect.gen(function* () {
+          const [a, b] = yield* claimed(store, ["a", "b"])
+          const first = yield* store.ackAndClaim([leaseOf(a!)], claimOptions(0))
+          assert.deepStrictEqual(first, { acked: [true], jobs: [] })
+          const second = yield* store.ackAndClaim([leaseOf(a!), leaseOf(b!)], claimOptions(5))
+          assert.deepStrictEqual(second, { acked: [false, true], jobs: [] })
+          assert.strictEqual((yield* store.stats).processed, 2)
+        }))
+
+      test("acks jobs of queues the claim does not reach", (store) =>
+        Effect.gen(function* () {
+          yield* store.enqueue([job("m1", { queue: "mail" }), job("r1", { queue: "reports" })])
+          const [m1] = yield* claim(store, { queues: ["mail"] })
+          const [r1] = yield* claim(store, { queues: ["reports"] })
+          yield* store.enqueue([job("m2", { queue: "mail" }), job("d1")])
+          // The limit is filled from "default" first; "mail" and "reports" are never claimed from.
+          const result = yield* store.ackAndClaim(
+            [leaseOf(r1!), leaseOf(m1!)],
+            claimOptions(1, ["default", "mail", "reports"])
+          )
+          assert.deepStrictEqual(result.acked, [true, true])
+          assert.deepStrictEqual(ids(result.jobs), ["d1"])
+          assert.isTrue(yield* isGone(store, "m1"))
+          assert.isTrue(yield* isGone(store, "r1"))
+          assert.strictEqual((yield* find(store, "m2")).state, "ready")
+        }))
+
+      test("on a paused queue leases nothing but still completes the acks", (store) =>
+        Effect.gen(function* () {
+          const [a] = yield* claimed(store, ["a"])
+          yield* store.enqueue([job("b")])
+          yield* store.pause("default")
+          const result = yield* store.ackAndClaim([leaseOf(a!)], claimOptions(5))
+          assert.deepStrictEqual(result, { acked: [true], jobs: [] })
+          assert.strictEqual((yield* find(store, "b")).state, "ready")
+        }))
+    })
+
     describe("retry", () => {
       test("moves the job to the retry set until its delay has passed", (store) =>
         Effect.gen(function* () {

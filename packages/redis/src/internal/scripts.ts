@@ -25,7 +25,7 @@ const files = [
   "takeOverIds-1",
   "forgetIds-1",
   "enqueue-5",
-  "claim-10",
+  "claim-11",
   "extendLeases-2",
   "ack-7",
   "retry-6",

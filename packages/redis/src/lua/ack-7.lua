@@ -1,8 +1,6 @@
 --[[
-  ack-7: completes jobs whose lease the caller holds. By default a completed job is deleted;
-  the queue's `processed` counter keeps count. With retention on, the job is kept instead
-  (state "c") in the completed set, which is then trimmed to the newest `keepLast` jobs and
-  to those completed within `keepFor` ms, oldest first; the trimmed jobs are deleted.
+  ack-7: completes jobs whose lease the caller holds: deleted, or kept when retention is on
+  (the rules are in includes/complete.lua).
 
   KEYS[1] leases     zset  leased ids by deadline
   KEYS[2] token      hash  id -> lease token
@@ -27,57 +25,6 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "complete"
 
-if #ARGV < 3 or (#ARGV - 3) % 2 ~= 0 then return -2 end
-local retain = ARGV[1] == "1"
-local results = {}
-local settled = 0
-local now, seq
-for i = 4, #ARGV, 2 do
-  local id = ARGV[i]
-  if redis.call("HGET", KEYS[2], id) == ARGV[i + 1] then
-    redis.call("ZREM", KEYS[1], id)
-    redis.call("HDEL", KEYS[2], id)
-    local m = retain and decodeMeta(redis.call("HGET", KEYS[3], id))
-    if m then
-      if not now then
-        now = nowMillis()
-        seq = takeSeq(KEYS[6], (#ARGV - 3) / 2)
-      end
-      m.state = "c"
-      redis.call("HSET", KEYS[3], id, encodeMeta(m))
-      redis.call("ZADD", KEYS[7], timeScore(now, seq + settled), id)
-    else
-      redis.call("HDEL", KEYS[3], id)
-      redis.call("HDEL", KEYS[4], id)
-      redis.call("HDEL", KEYS[5], id)
-    end
-    settled = settled + 1
-    results[#results + 1] = 1
-  else
-    results[#results + 1] = 0
-  end
-end
-if settled > 0 then redis.call("HINCRBY", KEYS[6], "processed", settled) end
-if retain and now then
-  local function forget(ids)
-    if #ids == 0 then return end
-    for _, trimmed in ipairs(ids) do results[#results + 1] = trimmed end
-    redis.call("ZREM", KEYS[7], unpack(ids))
-    redis.call("HDEL", KEYS[3], unpack(ids))
-    redis.call("HDEL", KEYS[4], unpack(ids))
-    redis.call("HDEL", KEYS[5], unpack(ids))
-  end
-  -- Older than keepFor: completed before now - keepFor (bounded per call to keep it short).
-  local keepFor = tonumber(ARGV[3])
-  if keepFor >= 0 then
-    forget(redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",
-      "(" .. string.format("%d", (now - keepFor) * SCALE), "LIMIT", 0, 1000))
-  end
-  local keepLast = tonumber(ARGV[2])
-  if keepLast >= 0 then
-    local excess = redis.call("ZCARD", KEYS[7]) - keepLast
-    if excess > 0 then forget(redis.call("ZRANGE", KEYS[7], 0, math.min(excess, 1000) - 1)) end
-  end
-end
-return results
+return completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], 1) or -2

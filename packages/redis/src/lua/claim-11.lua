@@ -1,6 +1,7 @@
 --[[
-  claim-10: promotes due scheduled and retry jobs, then leases up to `limit` ready jobs to
-  `owner`, counting one attempt each.
+  claim-11: completes the jobs the caller acks (as ack-7 does), promotes due scheduled and
+  retry jobs, then leases up to `limit` ready jobs to `owner`, counting one attempt each.
+  A worker refills the slots its finished jobs freed in the call that completes them.
 
   KEYS[1] ready      list    ready ids, head first
   KEYS[2] scheduled  zset    scheduled ids by due time
@@ -23,20 +24,27 @@
                                it when the job's id is in the id index: the settlement
                                that deletes the job frees the id)
 
-  Returns {now, deadline, promoted, jobs, dropped}
+  Returns {now, deadline, promoted, jobs, dropped, acks}
     now       int    Redis time, ms
     deadline  int    lease deadline of every job leased, ms
     promoted  int    jobs moved from scheduled/retry to ready
     jobs      array  five entries per job: id, token, record, payload, error lines
     dropped   array  ids found in the ready list without a readable record (removed)
-  Codes: none.
+    acks      array  one integer per pair (1 completed, 0 lease not held), then the ids the
+                     retention trim deleted
+  Codes: -2 malformed arguments.
 
   A paused queue still promotes but leases nothing. Running it twice leases more jobs to the
-  same owner; tokens nobody holds expire and the reaper puts those jobs back.
+  same owner; tokens nobody holds expire and the reaper puts those jobs back. The acks
+  complete nothing the second time: their tokens are gone.
 ]]
 --- @include "time"
 --- @include "record"
 --- @include "promote"
+--- @include "complete"
+
+local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], 6)
+if not acks then return -2 end
 
 local limit = tonumber(ARGV[1])
 local now = nowMillis()
@@ -76,4 +84,4 @@ if limit > 0 and redis.call("EXISTS", KEYS[9]) == 0 then
     end
   end
 end
-return { now, deadline, promoted, jobs, dropped }
+return { now, deadline, promoted, jobs, dropped, acks }
