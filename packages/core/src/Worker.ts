@@ -332,7 +332,9 @@ export const make = (options: WorkerOptions = {}) =>
         entry.resume(Effect.succeed(acked[i] === true))
       })
       for (const job of jobs) start(job)
-      if (jobs.length === 0 && free > 0 && pendingAcks.length === 0) {
+      // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
+      // may answer at once if something arrived meanwhile) instead of asking again.
+      if (jobs.length < free && pendingAcks.length === 0) {
         yield* idleUntil(store.awaitWork(queueNames, config.pollMillis))
       }
     }).pipe(

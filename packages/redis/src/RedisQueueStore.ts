@@ -98,6 +98,10 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       : ["1", limitArg(completedLimits.keepLast), limitArg(completedLimits.keepForMillis)]
   const scope = yield* Effect.scope
   const ctx = StoreContext.make(io, prefix, scope)
+  const wakeups = Wakeups.make(io, scope)
+  // Queues the last claim found empty, while listening for wake-ups: with nothing heard since
+  // the claim's mark, the queue is still empty and `awaitWork` needs no look of its own.
+  const drained = new Map<string, { readonly mark: number; readonly wakeAt: number | undefined }>()
   const { eachQueue, forget, keysOf, lua, run } = ctx
 
   // Startup: load every script (proves EVALSHA/SCRIPT are allowed) and run a probe that
@@ -166,6 +170,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     acks: ReadonlyArray<Lease> = []
   ): Effect.Effect<QueueStore.AckAndClaimResult, QueueStoreError> => {
     const keys = keysOf(queue)
+    // Taken before the call: a wake-up published after the claim ran is newer than this mark.
+    const mark = wakeups.listening(queue) ? wakeups.mark() : undefined
     const args: Array<string | number> = [limit, owner, Math.max(0, safeMillis(leaseMillis)), promoteBatch, queue]
     args.push(...retentionArgs)
     for (const lease of acks) args.push(lease.id, lease.token)
@@ -188,14 +194,18 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       args
     ).pipe(
       Effect.flatMap((reply) => {
-        const [now, deadline, , jobs, dropped, ackReply] = asArray(reply) as [
+        const [now, deadline, , jobs, dropped, ackReply, nextDue] = asArray(reply) as [
           number,
           number,
           number,
           Array<string>,
           Array<string>,
-          Array<unknown>
+          Array<unknown>,
+          number
         ]
+        if (mark !== undefined && nextDue !== -2) {
+          drained.set(queue, { mark, wakeAt: nextDue < 0 ? undefined : Date.now() + (nextDue - now) })
+        } else drained.delete(queue)
         const claimed: Array<ClaimedJob> = []
         for (let i = 0; i + 4 < jobs.length; i += 5) {
           const meta = decodeMeta(jobs[i + 2])!
@@ -418,8 +428,6 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       (counts) => counts.reduce((sum: number, n) => sum + Number(n), 0)
     )
 
-  const wakeups = Wakeups.make(io, scope)
-
   const awaitWork = (queues: ReadonlyArray<string>, maxWaitMillis: number) =>
     Effect.gen(function* () {
       const valid = queues.filter((queue) => queuePattern.test(queue))
@@ -427,6 +435,26 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         concurrency: "unbounded",
         discard: true
       })
+      // Right after claims that found every queue empty: sleep until a wake-up or the next due
+      // time they reported, with no call to Redis. The knowledge is used once: the next call
+      // without a claim in between looks for itself.
+      const known = valid.map((queue) => drained.get(queue))
+      for (const queue of valid) drained.delete(queue)
+      if (valid.length > 0 && known.every((info) => info !== undefined)) {
+        let wakeAt = Date.now() + maxWaitMillis
+        for (let i = 0; i < valid.length; i++) {
+          const info = known[i]!
+          if (wakeups.changedSince(valid[i]!, info.mark)) return
+          if (info.wakeAt !== undefined) wakeAt = Math.min(wakeAt, info.wakeAt)
+        }
+        const wait = wakeAt - Date.now()
+        if (wait <= 0) return
+        const signal = Deferred.makeUnsafe<void>()
+        const unregister = wakeups.register(valid, () => Deferred.doneUnsafe(signal, Effect.void))
+        return yield* Effect.raceFirst(Deferred.await(signal), Effect.sleep(Duration.millis(wait))).pipe(
+          Effect.ensuring(Effect.sync(unregister))
+        )
+      }
       // A wake-up makes the waiter look again rather than return: a message may be stale (on
       // Redis Cluster, PUBLISH reaches other nodes over the cluster bus, so a wake-up sent just
       // before this call can arrive during it), or the work may already be claimed.

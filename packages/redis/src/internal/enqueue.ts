@@ -155,16 +155,16 @@ export const make = (
     }
   }
   const single = (job: QueueStore.NewJob) =>
-    Effect.andThen(
-      checkQueue(job.queue),
-      Effect.callback<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>((resume) => {
-        if (pending.size === 0) queueMicrotask(flush)
-        const entries = pending.get(job.queue)
-        const entry: PendingEnqueue = { job, resume }
-        if (entries === undefined) pending.set(job.queue, [entry])
-        else entries.push(entry)
-      })
-    )
+    // A malformed queue name goes the general way, where `checkQueue` refuses it.
+    !queuePattern.test(job.queue)
+      ? many([job])
+      : Effect.callback<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>((resume) => {
+          if (pending.size === 0) queueMicrotask(flush)
+          const entries = pending.get(job.queue)
+          const entry: PendingEnqueue = { job, resume }
+          if (entries === undefined) pending.set(job.queue, [entry])
+          else entries.push(entry)
+        })
 
   const many = (jobs: ReadonlyArray<QueueStore.NewJob>) =>
     Effect.gen(function* () {

@@ -18,18 +18,31 @@ export interface Wakeups {
   readonly listen: (queue: string, channel: string) => Effect.Effect<void, QueueStore.QueueStoreError>
   /** Calls `wake` on any message for these queues or a reconnect until the returned function is called. */
   readonly register: (queues: ReadonlyArray<string>, wake: () => void) => () => void
+  /** Whether the queue's channel is subscribed now: a message published from here on is seen. */
+  readonly listening: (queue: string) => boolean
+  /** A mark of what has been seen so far, for `changedSince`. */
+  readonly mark: () => number
+  /** Whether a message for the queue (or a reconnect) arrived after `mark` was taken. */
+  readonly changedSince: (queue: string, mark: number) => boolean
 }
 
 /** Builds the wake-ups over `io`, subscriptions owned by `scope`. */
 export const make = (io: IoRedis["Service"], scope: Scope.Scope): Wakeups => {
   const waiters = new Map<string, Set<() => void>>()
   const listening = new Map<string, Deferred.Deferred<void, QueueStore.QueueStoreError>>()
+  const subscribed = new Set<string>()
+  // Every message and reconnect takes the next number; a queue remembers its latest.
+  let seen = 0
+  let lastReconnect = 0
+  const lastMessage = new Map<string, number>()
 
   const wakeQueue = (queue: string) => {
+    lastMessage.set(queue, ++seen)
     const set = waiters.get(queue)
     if (set !== undefined) for (const wake of [...set]) wake()
   }
   const wakeAll = () => {
+    lastReconnect = ++seen
     for (const queue of waiters.keys()) wakeQueue(queue)
   }
 
@@ -56,7 +69,10 @@ export const make = (io: IoRedis["Service"], scope: Scope.Scope): Wakeups => {
             Effect.onExit((exit) =>
               Effect.suspend(() => {
                 Deferred.doneUnsafe(done, exit)
-                if (Exit.isSuccess(exit)) return Effect.void
+                if (Exit.isSuccess(exit)) {
+                  subscribed.add(queue)
+                  return Effect.void
+                }
                 listening.delete(queue)
                 return Scope.close(attempt, exit)
               })
@@ -83,5 +99,11 @@ export const make = (io: IoRedis["Service"], scope: Scope.Scope): Wakeups => {
     }
   }
 
-  return { listen, register }
+  return {
+    listen,
+    register,
+    listening: (queue) => subscribed.has(queue),
+    mark: () => seen,
+    changedSince: (queue, mark) => lastReconnect > mark || (lastMessage.get(queue) ?? 0) > mark
+  }
 }

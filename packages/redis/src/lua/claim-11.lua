@@ -24,7 +24,7 @@
                                it when the job's id is in the id index: the settlement
                                that deletes the job frees the id)
 
-  Returns {now, deadline, promoted, jobs, dropped, acks}
+  Returns {now, deadline, promoted, jobs, dropped, acks, nextDue}
     now       int    Redis time, ms
     deadline  int    lease deadline of every job leased, ms
     promoted  int    jobs moved from scheduled/retry to ready
@@ -32,6 +32,9 @@
     dropped   array  ids found in the ready list without a readable record (removed)
     acks      array  one integer per pair (1 completed, 0 lease not held), then the ids the
                      retention trim deleted
+    nextDue   int    when fewer than `limit` (> 0) jobs were leased: the earliest due time of a
+                     scheduled or retry job, ms (-1 when none or paused), so an idle worker
+                     knows how long to sleep without asking again; -2 otherwise (not looked up)
   Codes: -2 malformed arguments.
 
   A paused queue still promotes but leases nothing. Running it twice leases more jobs to the
@@ -54,9 +57,12 @@ local promoted = promoteDue(KEYS[2], KEYS[5], KEYS[1], now, promoteMax)
 local deadline = now + math.floor(tonumber(ARGV[3]))
 local jobs = {}
 local dropped = {}
-if limit > 0 and redis.call("EXISTS", KEYS[9]) == 0 then
+local popped = 0
+local paused = limit > 0 and redis.call("EXISTS", KEYS[9]) == 1
+if limit > 0 and not paused then
   local ids = redis.call("LPOP", KEYS[1], limit)
   if ids then
+    popped = #ids
     local sequence = redis.call("HINCRBY", KEYS[10], "claims", #ids) - #ids
     for _, id in ipairs(ids) do
       sequence = sequence + 1
@@ -84,4 +90,17 @@ if limit > 0 and redis.call("EXISTS", KEYS[9]) == 0 then
     end
   end
 end
-return { now, deadline, promoted, jobs, dropped, acks }
+local nextDue = -2
+if limit > 0 and popped < limit then
+  nextDue = -1
+  if not paused then
+    for k = 2, 3 do
+      local first = redis.call("ZRANGE", KEYS[k], 0, 0, "WITHSCORES")
+      if #first > 0 then
+        local due = scoreMillis(first[2])
+        if nextDue < 0 or due < nextDue then nextDue = due end
+      end
+    end
+  end
+end
+return { now, deadline, promoted, jobs, dropped, acks, nextDue }
