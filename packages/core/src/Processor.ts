@@ -56,6 +56,8 @@ export interface RunOptions {
    * interruption put the job back uncounted. A handler that interrupts itself fails its attempt.
    */
   readonly interruptedByWorker?: (() => boolean) | undefined
+  /** Called when the handler has ended, before the settlement: the job no longer runs. */
+  readonly finished?: (() => void) | undefined
 }
 
 const maxCauseLength = 8 * 1024
@@ -241,6 +243,7 @@ export const make = (options: ProcessorOptions) => {
           const started = clock.currentTimeMillisUnsafe()
           return Effect.flatMap(Effect.exit(restore(run)), (exit) => {
             const durationMillis = clock.currentTimeMillisUnsafe() - started
+            runOptions?.finished?.()
             metrics.runDuration.updateUnsafe(Duration.millis(durationMillis), fiber.context)
             if (!Exit.isSuccess(exit)) {
               return settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)

@@ -144,7 +144,7 @@ interface Slot {
   fiber: Fiber.Fiber<Processor.Outcome, unknown> | undefined
   /** Set before the worker interrupts the job, so its settlement requeues it uncounted. */
   stopping: boolean
-  /** The handler succeeded and the ack is pending or in flight: the slot no longer counts as busy. */
+  /** The handler has ended and the settlement is pending or in flight: the slot no longer counts as busy. */
   settling: boolean
 }
 
@@ -188,10 +188,16 @@ export const make = (options: WorkerOptions = {}) =>
       wakeup = Deferred.makeUnsafe<void>()
       Deferred.doneUnsafe(signal, Effect.void)
     }
-    // Slots whose handler succeeded and whose ack has not landed yet.
+    // Slots whose handler has ended and whose settlement has not landed yet.
     let settlingCount = 0
     const busy = () => slots.size - settlingCount
 
+    const markSettling = (slot: Slot) => {
+      if (slot.settling || slots.get(slot.job.token) !== slot) return
+      slot.settling = true
+      settlingCount++
+      wake()
+    }
     const freeSlot = (slot: Slot) => {
       if (slot.settling) settlingCount--
       slots.delete(slot.job.token)
@@ -208,10 +214,7 @@ export const make = (options: WorkerOptions = {}) =>
       Effect.suspend(() => {
         if (quiet || idle) return ackAlone(lease)
         const slot = slots.get(lease.token)
-        if (slot !== undefined && !slot.settling) {
-          slot.settling = true
-          settlingCount++
-        }
+        if (slot !== undefined) markSettling(slot)
         return Effect.callback<boolean, QueueStoreError>((resume) => {
           pendingAcks.push({ lease, resume })
           wake()
@@ -240,11 +243,15 @@ export const make = (options: WorkerOptions = {}) =>
       }
       slots.set(job.token, slot)
       slotOfJob.set(job.id, slot)
-      const interruptedByWorker = () => slot.stopping
+      const options: Processor.RunOptions = {
+        interruptedByWorker: () => slot.stopping,
+        // Settling, the job no longer holds its slot: the next claim need not wait for it.
+        finished: () => markSettling(slot)
+      }
       const runJob =
         previous === undefined
-          ? run(job, { interruptedByWorker })
-          : Effect.andThen(Effect.uninterruptible(stop(previous)), run(job, { interruptedByWorker }))
+          ? run(job, options)
+          : Effect.andThen(Effect.uninterruptible(stop(previous)), run(job, options))
       slot.fiber = runInFibers(
         Effect.onExit(runJob, (exit) => {
           freeSlot(slot)

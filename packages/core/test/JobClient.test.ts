@@ -313,6 +313,32 @@ describe("enqueueMany", () => {
     }).pipe(Effect.provide(clientWith({}, calls)))
   })
 
+  it.effect("generates short random ids: 22 base64url characters, never starting with '-'", () =>
+    Effect.gen(function* () {
+      const results = yield* SendWelcome.enqueueMany(Array.from({ length: 20_000 }, (_, i) => ({ userId: i })))
+      const ids = results.map((result) => result.id)
+      assert.strictEqual(new Set(ids).size, ids.length)
+      for (const id of ids) assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/)
+      // Every character of the alphabet shows up at every position but the first (no '-' there).
+      for (const at of [0, 1, 11, 21]) {
+        assert.strictEqual(new Set(ids.map((id) => id[at])).size, at === 0 ? 63 : 64)
+      }
+      const single = yield* SendWelcome.enqueue({ userId: 1 })
+      assert.match(single.id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/)
+    }).pipe(Effect.provide(JobsTest.layer))
+  )
+
+  it.effect("encodes payloads with a schema transformation, and refuses non-JSON values of an Unknown field", () => {
+    const Stamped = Job.make("Stamped", { payload: { at: Schema.Date, extra: Schema.Unknown } })
+    return Effect.gen(function* () {
+      const [ok] = yield* Stamped.enqueueMany([{ at: new Date(0), extra: { a: [1, "b", null, true] } }])
+      assert.strictEqual((yield* stored(ok!.id)).payload, '{"at":"1970-01-01T00:00:00.000Z","extra":{"a":[1,"b",null,true]}}')
+      const error = yield* Effect.flip(Stamped.enqueue({ at: new Date(0), extra: { when: new Date(0) } }))
+      assert.strictEqual(error._tag, "InvalidPayload")
+      assert.include(error.message, "Stamped.payload.extra.when: a Date is not JSON")
+    }).pipe(Effect.provide(JobsTest.layer))
+  })
+
   it.effect("uses the chunkSize of the client layer", () => {
     const calls: Array<number> = []
     return Effect.gen(function* () {

@@ -41,13 +41,15 @@
  * Redis's `hz` tick, up to 100 ms late). One subscriber connection serves the process.
  */
 import { JobRecord, QueueStore } from "@effect-jobs/core"
-import { Clock, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Layer, Schedule } from "effect"
 import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
 import { decodeErrors, decodeMeta } from "./internal/records.ts"
+import { scriptError } from "./internal/scripts.ts"
 import * as StoreContext from "./internal/storeContext.ts"
 import { asArray, asStrings, chunks, queuePattern, safeMillis } from "./internal/storeContext.ts"
+import * as TickBatch from "./internal/tickBatch.ts"
 import * as Wakeups from "./internal/wakeups.ts"
 import * as RedisKeys from "./RedisKeys.ts"
 
@@ -334,12 +336,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       return lost
     })
 
-  // Concurrent acks are coalesced by hand (cheaper than `Effect.request`): the first ack of a
-  // tick schedules a flush after the current microtasks, which sends one script call per queue
-  // (per chunk) for every ack added meanwhile.
+  // Concurrent acks and retries are coalesced by hand (cheaper than `Effect.request`): one
+  // script call per queue per tick.
   const runFork = Effect.runForkWith(yield* Effect.context<never>())
-  type PendingAck = { readonly lease: Lease; readonly resume: (exit: Exit.Exit<boolean, QueueStoreError>) => void }
-  let pendingAcks = new Map<string, Array<PendingAck>>()
   /** One `ack-7` call on one queue; per lease, whether it was held. */
   const ackQueue = (queue: string, leases: ReadonlyArray<Lease>) => {
     const keys = keysOf(queue)
@@ -357,38 +356,34 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
     )
   }
-  const ackChunk = (queue: string, chunk: ReadonlyArray<PendingAck>) =>
-    ackQueue(
-      queue,
-      chunk.map((entry) => entry.lease)
-    ).pipe(
-      // Every waiting ack is resumed, whatever happens (a defect too), so none hangs.
-      Effect.matchCause({
-        onFailure: (cause) => {
-          for (const entry of chunk) entry.resume(Exit.failCause(cause))
-        },
-        onSuccess: (acked) => {
-          chunk.forEach((entry, i) => {
-            entry.resume(Exit.succeed(acked[i] === true))
-          })
-        }
+  const ackRequest = TickBatch.make(runFork, ackQueue)
+
+  const errorText = (error: JobRecord.AttemptError | undefined) => (error === undefined ? "" : JSON.stringify(error))
+
+  interface RetryInput {
+    readonly lease: Lease
+    readonly delayMillis: number
+    readonly countAttempt: boolean
+    readonly error: JobRecord.AttemptError | undefined
+  }
+  /** One `retry-6` call on one queue; per job, whether its lease was held. */
+  const retryQueue = (queue: string, inputs: ReadonlyArray<RetryInput>) => {
+    const k = keysOf(queue)
+    const args: Array<string | number> = [k.wake, JobRecord.maxErrorsKept]
+    for (const { countAttempt, delayMillis, error, lease } of inputs) {
+      args.push(lease.id, lease.token, safeMillis(delayMillis), countAttempt ? "1" : "0", errorText(error))
+    }
+    return run("retry", lua.retry, [k.leases, k.token, k.meta, k.errors, k.retry, k.stats], args).pipe(
+      Effect.flatMap((reply) => {
+        const results = asArray(reply)
+        const broken = results.find((result) => typeof result === "number" && result < 0)
+        return broken === undefined
+          ? Effect.succeed(results.map((result) => result === 1))
+          : Effect.fail(new QueueStore.QueueStoreError({ message: `retry: ${scriptError(broken)}`, retryable: false }))
       })
     )
-  const flushAcks = () => {
-    const batch = pendingAcks
-    pendingAcks = new Map()
-    for (const [queue, entries] of batch) {
-      for (const chunk of chunks(entries)) runFork(ackChunk(queue, chunk))
-    }
   }
-  const ackRequest = (queue: string, lease: Lease) =>
-    Effect.callback<boolean, QueueStoreError>((resume) => {
-      if (pendingAcks.size === 0) queueMicrotask(flushAcks)
-      const entries = pendingAcks.get(queue)
-      const entry: PendingAck = { lease, resume }
-      if (entries === undefined) pendingAcks.set(queue, [entry])
-      else entries.push(entry)
-    })
+  const retryRequest = TickBatch.make(runFork, retryQueue)
 
   const ackOne = (lease: Lease): Effect.Effect<boolean, QueueStoreError> => {
     const queue = queueOfToken(lease.token)
@@ -416,8 +411,6 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       Effect.map((reply) => reply === 1 || (Array.isArray(reply) && reply[0] === 1))
     )
   }
-
-  const errorText = (error: JobRecord.AttemptError | undefined) => (error === undefined ? "" : JSON.stringify(error))
 
   const perQueueSum = (operation: string, script: LuaScript, keys: (k: RedisKeys.QueueKeys) => Array<string>) =>
     Effect.map(
@@ -493,23 +486,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     ackAndClaim,
     extendLeases,
     ack,
-    retry: (lease, { countAttempt, delayMillis, error }) =>
-      settle(lease, (k) =>
-        run(
-          "retry",
-          lua.retry,
-          [k.leases, k.token, k.meta, k.errors, k.retry, k.stats],
-          [
-            k.wake,
-            lease.id,
-            lease.token,
-            safeMillis(delayMillis),
-            countAttempt ? "1" : "0",
-            errorText(error),
-            JobRecord.maxErrorsKept
-          ]
-        )
-      ),
+    retry: (lease, { countAttempt, delayMillis, error }) => {
+      const queue = queueOfToken(lease.token)
+      return queue === undefined
+        ? Effect.succeed(false)
+        : settling(retryRequest(queue, { lease, delayMillis, countAttempt, error }))
+    },
     kill: (lease, { error, reason }) =>
       settle(
         lease,

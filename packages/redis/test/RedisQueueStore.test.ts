@@ -120,8 +120,9 @@ describe("RedisQueueStore", () => {
         const k = RedisKeys.queueKeys(prefix, "default")
         const args = [k.wake, "a", "Test", `{"a":1}`, "", "", "1", "b", "Test", `{"b":2}`, 500, "", ""]
         const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
-        assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["enqueued", "scheduled"])
-        assert.deepStrictEqual(yield* io.runScript(scripts().enqueue, keys, args), ["duplicate", "duplicate"])
+        // A letter per job: enqueued, scheduled; then duplicate twice.
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, args), "es")
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, args), "dd")
         const stats = yield* store.stats
         assert.strictEqual(stats.queues.find((q) => q.name === "default")?.size ?? 1, 1)
         assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 10 })).total, 1)
@@ -136,10 +137,10 @@ describe("RedisQueueStore", () => {
         yield* store.enqueue([newJob("a"), newJob("b")])
         const [a, b] = yield* claimAll(store, 2)
         const k = RedisKeys.queueKeys(prefix, "default")
-        const retryArgs = [k.wake, b!.id, b!.token, 0, "1", "", 25]
+        const retryArgs = [k.wake, 25, b!.id, b!.token, 0, "1", ""]
         const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats]
-        assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 1)
-        assert.strictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), 0)
+        assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [1])
+        assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [0])
         const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats, k.completed]
         const ackArgs = ["", "-1", "-1", a!.id, a!.token]
         assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [1])
@@ -366,6 +367,46 @@ describe("RedisQueueStore", () => {
             )
             // One ack call and one call freeing the ids (instead of 50 + 50).
             assert.isAtMost(calls, 2)
+          }),
+        { url: server.url }
+      )
+    }).pipe(Effect.scoped)
+  )
+
+  it.live("coalesces concurrent retries into one script call per queue", () =>
+    Effect.gen(function* () {
+      const server = yield* ownServer()
+      yield* withStore(
+        (store) =>
+          Effect.gen(function* () {
+            yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newJob(`j${i}`)))
+            const claims = yield* claimAll(store, 50)
+            const evalshaCalls = () =>
+              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
+                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
+              )
+            const before = yield* evalshaCalls()
+            const moved = yield* Effect.forEach(
+              claims,
+              (c, i) =>
+                store.retry(
+                  { id: c.id, token: i === 0 ? "default|stale:1" : c.token },
+                  { delayMillis: 60_000, countAttempt: i % 2 === 0 }
+                ),
+              { concurrency: "unbounded" }
+            )
+            const calls = (yield* evalshaCalls()) - before
+            // Each job gets its own answer: the stale token moved nothing.
+            assert.deepStrictEqual(
+              moved,
+              claims.map((_, i) => i !== 0)
+            )
+            assert.strictEqual(calls, 1)
+            const stats = yield* store.stats
+            assert.strictEqual(stats.retry, 49)
+            assert.strictEqual(stats.failed, 24)
+            assert.strictEqual(stats.leased, 1)
+            assert.strictEqual((yield* store.list("retry", { offset: 0, limit: 100 })).total, 49)
           }),
         { url: server.url }
       )

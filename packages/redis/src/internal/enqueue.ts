@@ -11,13 +11,37 @@
  * hold) skip the index: one round trip per chunk, and their records carry no index mark, so
  * settlements need not free them either. Admin lookups by id fall back to the known queues.
  */
-import type { QueueStore } from "@effect-jobs/core"
+import { QueueStore } from "@effect-jobs/core"
 import { Effect, Exit } from "effect"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
 
 type QueueStoreError = QueueStore.QueueStoreError
+
+const outcomeByLetter: Readonly<Record<string, QueueStore.EnqueueOutcome>> = {
+  e: "enqueued",
+  s: "scheduled",
+  d: "duplicate"
+}
+
+/** The enqueue script's reply (a letter per job) as outcomes, or `undefined` if it is not one. */
+const outcomesOf = (reply: unknown, jobs: number): Array<QueueStore.EnqueueOutcome> | undefined => {
+  if (typeof reply !== "string" || reply.length !== jobs) return undefined
+  const outcomes = new Array<QueueStore.EnqueueOutcome>(jobs)
+  for (let i = 0; i < jobs; i++) {
+    const outcome = outcomeByLetter[reply[i]!]
+    if (outcome === undefined) return undefined
+    outcomes[i] = outcome
+  }
+  return outcomes
+}
+
+const badReply = (reply: unknown) =>
+  new QueueStore.QueueStoreError({
+    message: `enqueue: unexpected reply from the enqueue script: ${JSON.stringify(reply)?.slice(0, 200)}`,
+    retryable: false
+  })
 
 /** Builds `enqueue`. */
 export const make = (
@@ -99,11 +123,16 @@ export const make = (
           job.idGenerated === true ? "" : "1"
         )
       }
-      const outcomes = asStrings(
-        yield* run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args)
+      const reply = yield* run(
+        "enqueue",
+        lua.enqueue,
+        [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats],
+        args
       )
+      const outcomes = outcomesOf(reply, write.length)
+      if (outcomes === undefined) return yield* Effect.fail(badReply(reply))
       write.forEach((i, k) => {
-        results[i] = { id: jobs[i]!.id, outcome: outcomes[k] as QueueStore.EnqueueOutcome }
+        results[i] = { id: jobs[i]!.id, outcome: outcomes[k]! }
       })
     })
 
@@ -139,9 +168,14 @@ export const make = (
           for (const entry of chunk) entry.resume(Exit.failCause(cause))
         },
         onSuccess: (reply) => {
-          const outcomes = asStrings(reply)
+          const outcomes = outcomesOf(reply, chunk.length)
+          if (outcomes === undefined) {
+            const error = Exit.fail(badReply(reply))
+            for (const entry of chunk) entry.resume(error)
+            return
+          }
           chunk.forEach((entry, i) => {
-            entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i] as QueueStore.EnqueueOutcome }]))
+            entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i]! }]))
           })
         }
       })

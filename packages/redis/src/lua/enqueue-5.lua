@@ -17,7 +17,8 @@
   ARGV[i+5] indexed      string  "1": the caller chose the id and it is in the id index, so
                                  the job's deletion must free it ("" = a generated id)
 
-  Returns one string per job: "enqueued", "scheduled" or "duplicate".
+  Returns one string with a letter per job, in order: "e" enqueued, "s" scheduled, "d" duplicate
+  (one short reply instead of one string per job).
   Codes: -2 malformed arguments.
 
   Running it twice (a resend after reconnect) writes nothing the second time: every id is
@@ -36,7 +37,7 @@ for i = 0, n - 1 do
   local at = 2 + i * 6
   local id = ARGV[at]
   if redis.call("HEXISTS", KEYS[1], id) == 1 then
-    outcomes[i + 1] = "duplicate"
+    outcomes[i + 1] = "d"
   else
     local runAt
     if ARGV[at + 4] ~= "" then
@@ -53,10 +54,10 @@ for i = 0, n - 1 do
       m.state = "s"
       m.runAt = runAt
       redis.call("ZADD", KEYS[4], timeScore(runAt, seq + i), id)
-      outcomes[i + 1] = "scheduled"
+      outcomes[i + 1] = "s"
     else
       redis.call("RPUSH", KEYS[3], id)
-      outcomes[i + 1] = "enqueued"
+      outcomes[i + 1] = "e"
     end
     redis.call("HSET", KEYS[1], id, encodeMeta(m))
     wrote = true
@@ -64,4 +65,4 @@ for i = 0, n - 1 do
 end
 -- A scheduled job may be the earliest due time a sleeping worker must wake for.
 if wrote then redis.call("PUBLISH", ARGV[1], "enqueue") end
-return outcomes
+return table.concat(outcomes)

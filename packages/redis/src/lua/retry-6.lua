@@ -1,6 +1,6 @@
 --[[
-  retry-6: moves a job whose lease the caller holds to the retry set, due `delayMillis`
-  after Redis's now.
+  retry-6: moves jobs whose lease the caller holds to the retry set, each due its
+  `delayMillis` after Redis's now. Concurrent retries of one queue share one call.
 
   KEYS[1] leases  zset  leased ids by deadline
   KEYS[2] token   hash  id -> lease token
@@ -9,35 +9,58 @@
   KEYS[5] retry   zset  retry ids by due time
   KEYS[6] stats   hash  `failed` counter, `seq` tie-breaker
 
-  ARGV[1] channel       string  wake channel
-  ARGV[2] id            string
-  ARGV[3] token         string
-  ARGV[4] delayMillis   number  ms (negative counts as 0)
-  ARGV[5] countAttempt  "1"|"0" "0" gives the claim's attempt back (RetryIn)
-  ARGV[6] error         string  AttemptError JSON text, appended as is ("" = none)
-  ARGV[7] maxErrors     int     error lines kept
+  ARGV[1] channel    string  wake channel
+  ARGV[2] maxErrors  int     error lines kept
+  then for each job, five entries:
+  ARGV[i]   id            string
+  ARGV[i+1] token         string
+  ARGV[i+2] delayMillis   number  ms (negative counts as 0)
+  ARGV[i+3] countAttempt  "1"|"0" "0" gives the claim's attempt back (RetryIn)
+  ARGV[i+4] error         string  AttemptError JSON text, appended as is ("" = none)
 
-  Returns 1 moved, 0 lease not held (nothing changed).
-  Codes: -1 the record is missing, -3 the record is malformed.
+  Returns one integer per job: 1 moved, 0 lease not held (nothing changed), -1 the record is
+  missing, -3 the record is malformed.
+  Codes: -2 malformed arguments.
+
+  Running it twice moves nothing the second time: the tokens are gone.
 ]]
 --- @include "time"
 --- @include "record"
 --- @include "lease"
 --- @include "errors"
 
-local id = ARGV[2]
-local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[3])
-if not m then return code end
-local now = nowMillis()
-if ARGV[5] == "1" then
-  redis.call("HINCRBY", KEYS[6], "failed", 1)
-else
-  m.attempt = m.attempt - 1
+local n = (#ARGV - 2) / 5
+if n < 1 or n ~= math.floor(n) then return -2 end
+local maxErrors = tonumber(ARGV[2])
+local results = {}
+local now, seq
+local failed = 0
+local moved = false
+for i = 0, n - 1 do
+  local at = 3 + i * 5
+  local id = ARGV[at]
+  local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[at + 1])
+  if not m then
+    results[i + 1] = code
+  else
+    if not now then
+      now = nowMillis()
+      seq = takeSeq(KEYS[6], n)
+    end
+    if ARGV[at + 3] == "1" then
+      failed = failed + 1
+    else
+      m.attempt = m.attempt - 1
+    end
+    appendError(KEYS[4], id, ARGV[at + 4], maxErrors)
+    m.state = "t"
+    m.runAt = now + math.max(0, math.floor(tonumber(ARGV[at + 2])))
+    redis.call("HSET", KEYS[3], id, encodeMeta(m))
+    redis.call("ZADD", KEYS[5], timeScore(m.runAt, seq + i), id)
+    moved = true
+    results[i + 1] = 1
+  end
 end
-appendError(KEYS[4], id, ARGV[6], tonumber(ARGV[7]))
-m.state = "t"
-m.runAt = now + math.max(0, math.floor(tonumber(ARGV[4])))
-redis.call("HSET", KEYS[3], id, encodeMeta(m))
-redis.call("ZADD", KEYS[5], timeScore(m.runAt, takeSeq(KEYS[6], 1)), id)
-redis.call("PUBLISH", ARGV[1], "retry")
-return 1
+if failed > 0 then redis.call("HINCRBY", KEYS[6], "failed", failed) end
+if moved then redis.call("PUBLISH", ARGV[1], "retry") end
+return results

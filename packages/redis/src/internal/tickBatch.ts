@@ -1,0 +1,62 @@
+/**
+ * Coalesces store calls made in the same tick: each caller adds its input and waits; the
+ * first input of a tick schedules a flush after the current microtasks, which sends one call
+ * per queue (per chunk) with every input added meanwhile. Concurrent jobs finishing together
+ * (acks, retries) thus cost one script call instead of one each.
+ */
+import type { QueueStore } from "@effect-jobs/core"
+import { Effect, Exit } from "effect"
+import { chunks } from "./storeContext.ts"
+
+type QueueStoreError = QueueStore.QueueStoreError
+
+interface Pending<In, Out> {
+  readonly input: In
+  readonly resume: (exit: Exit.Exit<Out, QueueStoreError>) => void
+}
+
+/**
+ * `send(queue, inputs)` answers one output per input, in order. The returned function adds
+ * one input for `queue` and waits for its output.
+ */
+export const make = <In, Out>(
+  runFork: (effect: Effect.Effect<void>) => unknown,
+  send: (queue: string, inputs: ReadonlyArray<In>) => Effect.Effect<ReadonlyArray<Out>, QueueStoreError>
+): ((queue: string, input: In) => Effect.Effect<Out, QueueStoreError>) => {
+  let pending = new Map<string, Array<Pending<In, Out>>>()
+
+  const sendChunk = (queue: string, chunk: ReadonlyArray<Pending<In, Out>>) =>
+    send(
+      queue,
+      chunk.map((entry) => entry.input)
+    ).pipe(
+      // Every waiting caller is resumed, whatever happens (a defect too), so none hangs.
+      Effect.matchCause({
+        onFailure: (cause) => {
+          for (const entry of chunk) entry.resume(Exit.failCause(cause))
+        },
+        onSuccess: (outputs) => {
+          chunk.forEach((entry, i) => {
+            entry.resume(Exit.succeed(outputs[i]!))
+          })
+        }
+      })
+    )
+
+  const flush = () => {
+    const batch = pending
+    pending = new Map()
+    for (const [queue, entries] of batch) {
+      for (const chunk of chunks(entries)) runFork(sendChunk(queue, chunk))
+    }
+  }
+
+  return (queue, input) =>
+    Effect.callback<Out, QueueStoreError>((resume) => {
+      if (pending.size === 0) queueMicrotask(flush)
+      const entries = pending.get(queue)
+      const entry: Pending<In, Out> = { input, resume }
+      if (entries === undefined) pending.set(queue, [entry])
+      else entries.push(entry)
+    })
+}
