@@ -63,30 +63,47 @@ if limit > 0 and not paused then
   local ids = redis.call("LPOP", KEYS[1], limit)
   if ids then
     popped = #ids
+    -- One command per step for the whole batch, not one per job: the calls are the cost.
+    local metas = redis.call("HMGET", KEYS[5], unpack(ids))
+    local payloads = redis.call("HMGET", KEYS[6], unpack(ids))
+    local errors = redis.call("HMGET", KEYS[8], unpack(ids))
     local sequence = redis.call("HINCRBY", KEYS[10], "claims", #ids) - #ids
-    for _, id in ipairs(ids) do
+    local metaArgs, tokenArgs, leaseArgs = {}, {}, {}
+    local seen = {}
+    for k, id in ipairs(ids) do
       sequence = sequence + 1
-      local m = decodeMeta(redis.call("HGET", KEYS[5], id))
+      local m = not seen[id] and decodeMeta(metas[k])
       if m then
+        seen[id] = true
         m.state = "l"
         m.attempt = m.attempt + 1
         m.claims = m.claims + 1
         local token = ARGV[5] .. "|" .. ARGV[2] .. ":" .. sequence .. (m.indexed and "+" or "")
         local meta = encodeMeta(m)
-        redis.call("HSET", KEYS[5], id, meta)
-        redis.call("HSET", KEYS[7], id, token)
-        redis.call("ZADD", KEYS[4], deadline, id)
+        metaArgs[#metaArgs + 1] = id
+        metaArgs[#metaArgs + 1] = meta
+        tokenArgs[#tokenArgs + 1] = id
+        tokenArgs[#tokenArgs + 1] = token
+        leaseArgs[#leaseArgs + 1] = deadline
+        leaseArgs[#leaseArgs + 1] = id
         jobs[#jobs + 1] = id
         jobs[#jobs + 1] = token
         jobs[#jobs + 1] = meta
-        jobs[#jobs + 1] = redis.call("HGET", KEYS[6], id) or ""
-        jobs[#jobs + 1] = redis.call("HGET", KEYS[8], id) or ""
-      else
-        redis.call("HDEL", KEYS[5], id)
-        redis.call("HDEL", KEYS[6], id)
-        redis.call("HDEL", KEYS[8], id)
+        jobs[#jobs + 1] = payloads[k] or ""
+        jobs[#jobs + 1] = errors[k] or ""
+      elseif not seen[id] then
         dropped[#dropped + 1] = id
       end
+    end
+    if #metaArgs > 0 then
+      redis.call("HSET", KEYS[5], unpack(metaArgs))
+      redis.call("HSET", KEYS[7], unpack(tokenArgs))
+      redis.call("ZADD", KEYS[4], unpack(leaseArgs))
+    end
+    if #dropped > 0 then
+      redis.call("HDEL", KEYS[5], unpack(dropped))
+      redis.call("HDEL", KEYS[6], unpack(dropped))
+      redis.call("HDEL", KEYS[8], unpack(dropped))
     end
   end
 end

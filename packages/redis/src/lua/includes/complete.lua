@@ -12,54 +12,72 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
   if #ARGV < first + 2 or (#ARGV - first - 2) % 2 ~= 0 then return nil end
   local retain = ARGV[first] == "1"
   local results = {}
-  local settled = 0
-  local now, seq
-  for i = first + 3, #ARGV, 2 do
-    local id = ARGV[i]
-    if redis.call("HGET", tokensKey, id) == ARGV[i + 1] then
-      redis.call("ZREM", leasesKey, id)
-      redis.call("HDEL", tokensKey, id)
-      local m = retain and decodeMeta(redis.call("HGET", metaKey, id))
-      if m then
-        if not now then
-          now = nowMillis()
-          seq = takeSeq(statsKey, (#ARGV - first - 2) / 2)
-        end
-        m.state = "c"
-        redis.call("HSET", metaKey, id, encodeMeta(m))
-        redis.call("ZADD", completedKey, timeScore(now, seq + settled), id)
-      else
-        redis.call("HDEL", metaKey, id)
-        redis.call("HDEL", payloadKey, id)
-        redis.call("HDEL", errorsKey, id)
-      end
-      settled = settled + 1
-      results[#results + 1] = 1
+  local n = (#ARGV - first - 2) / 2
+  if n == 0 then return results end
+  -- One command per step for the whole batch, not one per job: the calls are the cost.
+  local ids = {}
+  for k = 1, n do ids[k] = ARGV[first + 1 + 2 * k] end
+  local current = redis.call("HMGET", tokensKey, unpack(ids))
+  local held = {}
+  local seen = {}
+  for k = 1, n do
+    local id = ids[k]
+    -- The same lease twice in one batch completes once, as two calls would.
+    if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then
+      seen[id] = true
+      held[#held + 1] = id
+      results[k] = 1
     else
-      results[#results + 1] = 0
+      results[k] = 0
     end
   end
-  if settled > 0 then redis.call("HINCRBY", statsKey, "processed", settled) end
-  if retain and now then
-    local function forget(ids)
-      if #ids == 0 then return end
-      for _, trimmed in ipairs(ids) do results[#results + 1] = trimmed end
-      redis.call("ZREM", completedKey, unpack(ids))
-      redis.call("HDEL", metaKey, unpack(ids))
-      redis.call("HDEL", payloadKey, unpack(ids))
-      redis.call("HDEL", errorsKey, unpack(ids))
+  if #held == 0 then return results end
+  redis.call("ZREM", leasesKey, unpack(held))
+  redis.call("HDEL", tokensKey, unpack(held))
+  redis.call("HINCRBY", statsKey, "processed", #held)
+  if not retain then
+    redis.call("HDEL", metaKey, unpack(held))
+    redis.call("HDEL", payloadKey, unpack(held))
+    redis.call("HDEL", errorsKey, unpack(held))
+    return results
+  end
+  local now = nowMillis()
+  local seq = takeSeq(statsKey, #held)
+  local metas = redis.call("HMGET", metaKey, unpack(held))
+  local gone = {}
+  for k, id in ipairs(held) do
+    local m = decodeMeta(metas[k])
+    if m then
+      m.state = "c"
+      redis.call("HSET", metaKey, id, encodeMeta(m))
+      redis.call("ZADD", completedKey, timeScore(now, seq + k - 1), id)
+    else
+      gone[#gone + 1] = id
     end
-    -- Older than keepFor: completed before now - keepFor (bounded per call to keep it short).
-    local keepFor = tonumber(ARGV[first + 2])
-    if keepFor >= 0 then
-      forget(redis.call("ZRANGEBYSCORE", completedKey, "-inf",
-        "(" .. string.format("%d", (now - keepFor) * SCALE), "LIMIT", 0, 1000))
-    end
-    local keepLast = tonumber(ARGV[first + 1])
-    if keepLast >= 0 then
-      local excess = redis.call("ZCARD", completedKey) - keepLast
-      if excess > 0 then forget(redis.call("ZRANGE", completedKey, 0, math.min(excess, 1000) - 1)) end
-    end
+  end
+  if #gone > 0 then
+    redis.call("HDEL", metaKey, unpack(gone))
+    redis.call("HDEL", payloadKey, unpack(gone))
+    redis.call("HDEL", errorsKey, unpack(gone))
+  end
+  local function forget(trimmed)
+    if #trimmed == 0 then return end
+    for _, id in ipairs(trimmed) do results[#results + 1] = id end
+    redis.call("ZREM", completedKey, unpack(trimmed))
+    redis.call("HDEL", metaKey, unpack(trimmed))
+    redis.call("HDEL", payloadKey, unpack(trimmed))
+    redis.call("HDEL", errorsKey, unpack(trimmed))
+  end
+  -- Older than keepFor: completed before now - keepFor (bounded per call to keep it short).
+  local keepFor = tonumber(ARGV[first + 2])
+  if keepFor >= 0 then
+    forget(redis.call("ZRANGEBYSCORE", completedKey, "-inf",
+      "(" .. string.format("%d", (now - keepFor) * SCALE), "LIMIT", 0, 1000))
+  end
+  local keepLast = tonumber(ARGV[first + 1])
+  if keepLast >= 0 then
+    local excess = redis.call("ZCARD", completedKey) - keepLast
+    if excess > 0 then forget(redis.call("ZRANGE", completedKey, 0, math.min(excess, 1000) - 1)) end
   end
   return results
 end
