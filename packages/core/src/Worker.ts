@@ -317,7 +317,7 @@ export const make = (options: WorkerOptions = {}) =>
     const fetchOnce = Effect.gen(function* () {
       // Jobs settle in bursts (a store may answer a batch of acks at once): one scheduler turn
       // lets the rest of the burst finish, so a single call acks them all and fills their slots.
-      if (slots.size > 0) yield* Effect.yieldNow
+      if (busy() > 0) yield* Effect.yieldNow
       const free = config.concurrency - busy()
       if (free <= 0 && pendingAcks.length === 0) {
         yield* Effect.raceFirst(Deferred.await(wakeup), Deferred.await(quietSignal))
