@@ -54,7 +54,7 @@ describe("on Redis", () => {
   it("runs enqueued jobs on a worker and shows them as processed in stats --json", async () => {
     const prefix = newPrefix()
     const id = await enqueue(prefix, "Greet", { name: "Ada" })
-    assert.match(id, /^[0-9a-f-]{36}$/)
+    assert.match(id, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/)
     const running = worker(prefix)
     await running.waitFor(/hello Ada/)
     await enqueue(prefix, "Greet", { name: "Grace" })

@@ -61,7 +61,7 @@ const refillIds = () => {
   idAt = 0
 }
 /** A fresh random job id (22 base64url characters, not starting with `-`). */
-export const newJobId = (): string => {
+const newJobId = (): string => {
   for (;;) {
     if (idAt + idLength > idBlock.length) refillIds()
     // A leading '-' is skipped: the next character is just as random.

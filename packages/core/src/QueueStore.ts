@@ -26,7 +26,7 @@ export interface NewJob {
   /** Run at this epoch time; wins over `delayMillis`. */
   readonly runAtMillis?: number | undefined
   /**
-   * `true` when the client generated the id (a fresh random UUID no other job can hold), not
+   * `true` when the client generated the id (fresh random text no other job can hold), not
    * the caller: a store may then skip the work that keeps caller-chosen ids unique across
    * queues. Absent means the caller chose it.
    */

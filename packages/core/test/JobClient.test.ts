@@ -328,14 +328,23 @@ describe("enqueueMany", () => {
     }).pipe(Effect.provide(JobsTest.layer))
   )
 
-  it.effect("encodes payloads with a schema transformation, and refuses non-JSON values of an Unknown field", () => {
-    const Stamped = Job.make("Stamped", { payload: { at: Schema.Date, extra: Schema.Unknown } })
+  it.effect("encodes through schema transformations and names the index of a non-JSON value in a batch", () => {
+    const Stamped = Job.make("Stamped", { payload: { at: Schema.Date, extra: Schema.Any } })
     return Effect.gen(function* () {
       const [ok] = yield* Stamped.enqueueMany([{ at: new Date(0), extra: { a: [1, "b", null, true] } }])
-      assert.strictEqual((yield* stored(ok!.id)).payload, '{"at":"1970-01-01T00:00:00.000Z","extra":{"a":[1,"b",null,true]}}')
-      const error = yield* Effect.flip(Stamped.enqueue({ at: new Date(0), extra: { when: new Date(0) } }))
+      assert.strictEqual(
+        (yield* stored(ok!.id)).payload,
+        '{"at":"1970-01-01T00:00:00.000Z","extra":{"a":[1,"b",null,true]}}'
+      )
+      const error = yield* Effect.flip(
+        Stamped.enqueueMany([
+          { at: new Date(0), extra: 1 },
+          { at: new Date(0), extra: { when: new Date(0) } }
+        ])
+      )
       assert.strictEqual(error._tag, "InvalidPayload")
-      assert.include(error.message, "Stamped.payload.extra.when: a Date is not JSON")
+      assert.include(error.message, "Stamped[1].payload.extra.when: a Date is not JSON")
+      assert.strictEqual(yield* storedCount, 1)
     }).pipe(Effect.provide(JobsTest.layer))
   })
 

@@ -10,7 +10,7 @@
  * One hash tag per queue makes each script single-slot, so the store works on Redis Cluster;
  * what spans queues is done in ordered, idempotent steps:
  * - Job ids the caller chose are unique across queues through an index of id → queue under
- *   its own tag (ids the client generated are fresh UUIDs and skip it).
+ *   its own tag (ids the client generated are fresh random ids and skip it).
  *   Enqueue reserves the ids there first, then writes the jobs in the queue's slot; every
  *   deletion frees its ids afterwards (compare-and-delete). A crash between the steps leaves
  *   an id recorded for a queue that does not hold it; the next enqueue of that id checks the

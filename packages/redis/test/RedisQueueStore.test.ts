@@ -131,6 +131,35 @@ describe("RedisQueueStore", () => {
     )
   )
 
+  it.live("writes a large enqueue call in order, and an id repeated within one call once", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        const k = RedisKeys.queueKeys(prefix, "default")
+        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
+        // 1,500 ready jobs and 1,500 scheduled ones: the script writes each key in pieces.
+        const ids = Array.from({ length: 3000 }, (_, i) => `j${i}`)
+        const args: Array<string | number> = [k.wake]
+        ids.forEach((id, i) => {
+          args.push(id, "Test", `{"i":${i}}`, i % 2 === 0 ? "" : 60_000, "", "")
+        })
+        const reply = (yield* io.runScript(scripts().enqueue, keys, args)) as string
+        assert.strictEqual(reply, "es".repeat(1500))
+        const ready = (yield* io.send("LRANGE", k.ready, 0, -1)) as Array<string>
+        assert.deepStrictEqual(
+          ready,
+          ids.filter((_, i) => i % 2 === 0)
+        )
+        assert.strictEqual((yield* io.send("ZCARD", k.scheduled)) as number, 1500)
+        assert.strictEqual((yield* io.send("HLEN", k.payload)) as number, 3000)
+        assert.strictEqual((yield* io.send("HGET", k.payload, "j2999")) as string, `{"i":2999}`)
+        const again = [k.wake, "x", "Test", `{"x":1}`, "", "", "", "x", "Test", `{"x":2}`, "", "", ""]
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, again), "ed")
+        assert.strictEqual((yield* io.send("HGET", k.payload, "x")) as string, `{"x":1}`)
+        assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 1 })).total, 1501)
+      })
+    )
+  )
+
   it.live("runs settlement scripts twice without settling twice", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {
@@ -341,6 +370,41 @@ describe("RedisQueueStore", () => {
         )
       })
     )
+  )
+
+  it.live("coalesces concurrent single enqueues of generated ids, answering every caller in order", () =>
+    Effect.gen(function* () {
+      const server = yield* ownServer()
+      yield* withStore(
+        (store, io, prefix) =>
+          Effect.gen(function* () {
+            const evalshaCalls = () =>
+              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
+                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
+              )
+            const before = yield* evalshaCalls()
+            // 300 at once: more than a chunk resumes at one go (its callers are answered in two halves).
+            const ids = Array.from({ length: 300 }, (_, i) => `g${i}`)
+            const results = yield* Effect.forEach(
+              ids,
+              (id, i) =>
+                store.enqueue([newJob(id, { idGenerated: true, ...(i % 3 === 0 ? { delayMillis: 60_000 } : {}) })]),
+              { concurrency: "unbounded" }
+            )
+            assert.strictEqual((yield* evalshaCalls()) - before, 1)
+            assert.deepStrictEqual(
+              results.map((r) => r[0]),
+              ids.map((id, i) => ({ id, outcome: i % 3 === 0 ? "scheduled" : "enqueued" }))
+            )
+            const k = RedisKeys.queueKeys(prefix, "default")
+            assert.deepStrictEqual(
+              yield* io.send("LRANGE", k.ready, 0, -1),
+              ids.filter((_, i) => i % 3 !== 0)
+            )
+          }),
+        { url: server.url }
+      )
+    }).pipe(Effect.scoped)
   )
 
   it.live("coalesces concurrent acks into one script call per queue", () =>

@@ -7,8 +7,8 @@
  * otherwise (a crash between the steps, or a deletion whose `forgetIds` has not run yet) the
  * id is taken over.
  *
- * Ids the client generated (`NewJob.idGenerated`: fresh random UUIDs, which no other job can
- * hold) skip the index: one round trip per chunk, and their records carry no index mark, so
+ * Ids the client generated (`NewJob.idGenerated`: fresh random 22-character ids, which no other
+ * job can hold) skip the index: one round trip per chunk, and their records carry no index mark, so
  * settlements need not free them either. Admin lookups by id fall back to the known queues.
  */
 import { QueueStore } from "@effect-jobs/core"
@@ -140,11 +140,13 @@ export const make = (
   // acks are: the first of a tick schedules a flush after the current microtasks, which writes
   // every job added meanwhile in one script call per queue (per chunk), in the callers' order.
   // Generated ids skip the id index, so nothing else is needed; a failed call fails its chunk.
+  // A chunk of more than `splitAbove` jobs answers its callers in two halves (see `writeSingles`).
   type PendingEnqueue = {
     readonly job: QueueStore.NewJob
     readonly resume: (exit: Exit.Exit<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>) => void
   }
   let pending = new Map<string, Array<PendingEnqueue>>()
+  const splitAbove = 32
   const writeSingles = (queue: string, chunk: ReadonlyArray<PendingEnqueue>) => {
     const keys = keysOf(queue)
     const args: Array<Arg> = [keys.wake]
@@ -174,9 +176,19 @@ export const make = (
             for (const entry of chunk) entry.resume(error)
             return
           }
-          chunk.forEach((entry, i) => {
-            entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i]! }]))
-          })
+          const resume = (from: number, to: number) => {
+            for (let i = from; i < to; i++) {
+              const entry = chunk[i]!
+              entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i]! }]))
+            }
+          }
+          // A big chunk resumes its callers in two halves, a macrotask apart: the enqueues the
+          // first half issues next are then written while the second half runs, so Redis and
+          // this process work at the same time instead of taking turns.
+          if (chunk.length < splitAbove) return resume(0, chunk.length)
+          const half = chunk.length >> 1
+          resume(0, half)
+          setImmediate(() => resume(half, chunk.length))
         }
       })
     )

@@ -32,13 +32,17 @@ if n ~= math.floor(n) then return -2 end
 local now = nowMillis()
 local seq = takeSeq(KEYS[5], n)
 local outcomes = {}
-local wrote = false
+-- The writes are gathered and made with one command per key (a call per job costs more).
+local payloads, metas, ready, scheduled = {}, {}, {}, {}
+local fresh = {}
 for i = 0, n - 1 do
   local at = 2 + i * 6
   local id = ARGV[at]
-  if redis.call("HEXISTS", KEYS[1], id) == 1 then
+  -- An id written earlier in this call is a duplicate too.
+  if fresh[id] or redis.call("HEXISTS", KEYS[1], id) == 1 then
     outcomes[i + 1] = "d"
   else
+    fresh[id] = true
     local runAt
     if ARGV[at + 4] ~= "" then
       runAt = math.floor(tonumber(ARGV[at + 4]))
@@ -49,20 +53,36 @@ for i = 0, n - 1 do
       state = "r", attempt = 0, claims = 0, enqueuedAt = now, runAt = now, diedAt = 0, name = ARGV[at + 1],
       indexed = ARGV[at + 5] == "1"
     }
-    redis.call("HSET", KEYS[2], id, ARGV[at + 2])
+    payloads[#payloads + 1] = id
+    payloads[#payloads + 1] = ARGV[at + 2]
     if runAt > now then
       m.state = "s"
       m.runAt = runAt
-      redis.call("ZADD", KEYS[4], timeScore(runAt, seq + i), id)
+      scheduled[#scheduled + 1] = timeScore(runAt, seq + i)
+      scheduled[#scheduled + 1] = id
       outcomes[i + 1] = "s"
     else
-      redis.call("RPUSH", KEYS[3], id)
+      ready[#ready + 1] = id
       outcomes[i + 1] = "e"
     end
-    redis.call("HSET", KEYS[1], id, encodeMeta(m))
-    wrote = true
+    metas[#metas + 1] = id
+    metas[#metas + 1] = encodeMeta(m)
   end
 end
--- A scheduled job may be the earliest due time a sleeping worker must wake for.
-if wrote then redis.call("PUBLISH", ARGV[1], "enqueue") end
+
+-- `command key items…` in pieces of at most 1,000 items (Lua's unpack has a stack limit).
+local function callEach(command, key, items)
+  for first = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, first, math.min(#items, first + 999)))
+  end
+end
+
+if #metas > 0 then
+  callEach("HSET", KEYS[2], payloads)
+  callEach("ZADD", KEYS[4], scheduled)
+  callEach("RPUSH", KEYS[3], ready)
+  callEach("HSET", KEYS[1], metas)
+  -- A scheduled job may be the earliest due time a sleeping worker must wake for.
+  redis.call("PUBLISH", ARGV[1], "enqueue")
+end
 return table.concat(outcomes)
