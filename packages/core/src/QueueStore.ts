@@ -103,8 +103,12 @@ export interface ClaimOptions {
 
 /** The reply of `ackAndClaim`. */
 export interface AckAndClaimResult {
-  /** Per ack, in order: whether its lease was still held (and the job completed). */
-  readonly acked: ReadonlyArray<boolean>
+  /**
+   * Per ack, in order: whether its lease was still held (and the job completed); `undefined`
+   * when this call could not settle it (a store that claims in several steps failed part way),
+   * so the caller sends it again with `ack`.
+   */
+  readonly acked: ReadonlyArray<boolean | undefined>
   readonly jobs: ReadonlyArray<ClaimedJob>
 }
 

@@ -210,15 +210,15 @@ export const make = (options: WorkerOptions = {}) =>
     let pendingAcks: Array<PendingAck> = []
     let idle = false
     const ackAlone = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
+    // Decided inside the callback's registration, which runs without a pause: the loop cannot
+    // go idle or stop between the check and the push.
     const ack = (lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
-      Effect.suspend(() => {
-        if (quiet || idle) return ackAlone(lease)
+      Effect.callback<boolean, QueueStoreError>((resume) => {
+        if (quiet || idle) return resume(ackAlone(lease))
         const slot = slots.get(lease.token)
         if (slot !== undefined) markSettling(slot)
-        return Effect.callback<boolean, QueueStoreError>((resume) => {
-          pendingAcks.push({ lease, resume })
-          wake()
-        })
+        pendingAcks.push({ lease, resume })
+        wake()
       })
     const takePendingAcks = () => {
       const taken = pendingAcks
@@ -274,14 +274,17 @@ export const make = (options: WorkerOptions = {}) =>
         return slot.fiber === undefined ? Effect.void : Fiber.interrupt(slot.fiber)
       })
 
+    // Settling jobs have finished running: they are not shown as busy.
     const runningJobs = (): ReadonlyArray<RunningJob> =>
-      [...slots.values()].map(({ job, startedAt }) => ({
-        id: job.id,
-        name: job.name,
-        queue: job.queue,
-        attempt: job.attempt,
-        startedAt
-      }))
+      [...slots.values()]
+        .filter((slot) => !slot.settling)
+        .map(({ job, startedAt }) => ({
+          id: job.id,
+          name: job.name,
+          queue: job.queue,
+          attempt: job.attempt,
+          startedAt
+        }))
 
     const info = (): ProcessInfo => ({
       id,
@@ -305,6 +308,8 @@ export const make = (options: WorkerOptions = {}) =>
     const idleUntil = <E>(wait: Effect.Effect<void, E>) =>
       Effect.suspend(() => {
         idle = true
+        // Acks that arrived since the last call must not wait for the end of the wait.
+        ackEachAlone(takePendingAcks())
         return Effect.raceFirst(wait, Deferred.await(quietSignal))
       }).pipe(
         Effect.ensuring(
@@ -325,19 +330,25 @@ export const make = (options: WorkerOptions = {}) =>
       }
       const order = yield* config.selection.order
       const acks = takePendingAcks()
-      const { acked, jobs } = yield* store
+      const { jobs } = yield* store
         .ackAndClaim(
           acks.map((entry) => entry.lease),
           { queues: order, limit: Math.max(0, free), owner: id, leaseMillis: config.leaseMillis }
         )
         .pipe(
-          // Acks the call did not settle (a store error, an interruption) are sent on their own,
-          // where the store's settlement retries apply.
-          Effect.onError(() => Effect.sync(() => ackEachAlone(acks)))
+          // Every taken ack is answered, whatever ends the call (a finalizer cannot be skipped by
+          // an interruption). Acks the call did not settle (a store error, an interruption, a
+          // queue that failed part way) are sent on their own, where the store's retries apply.
+          Effect.onExit((exit) =>
+            Effect.sync(() => {
+              if (Exit.isFailure(exit)) return ackEachAlone(acks)
+              acks.forEach((entry, i) => {
+                const held = exit.value.acked[i]
+                entry.resume(held === undefined ? ackAlone(entry.lease) : Effect.succeed(held))
+              })
+            })
+          )
         )
-      acks.forEach((entry, i) => {
-        entry.resume(Effect.succeed(acked[i] === true))
-      })
       for (const job of jobs) start(job)
       // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
       // may answer at once if something arrived meanwhile) instead of asking again.
@@ -413,9 +424,9 @@ export const make = (options: WorkerOptions = {}) =>
             const stopped = yield* Effect.timeoutOption(FiberSet.awaitEmpty(fibers), stopGrace)
             if (Option.isNone(stopped)) {
               yield* Effect.logWarning(
-                `${slots.size} job(s) did not stop: ${runningJobs()
-                  .map((j) => `${j.name} ${j.id}`)
-                  .join(", ")}; ` + `their leases expire and they are re-queued`
+                `${slots.size} job(s) did not stop: ${[...slots.values()]
+                  .map(({ job }) => `${job.name} ${job.id}`)
+                  .join(", ")}; their leases expire and they are re-queued`
               )
             }
           }

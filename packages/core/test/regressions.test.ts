@@ -231,6 +231,34 @@ describe("regressions", () => {
     })
   )
 
+  it.effect("acks a claim could not settle (answered undefined) are sent on their own: the jobs succeed once", () =>
+    Effect.gen(function* () {
+      // A store whose claims succeed but whose acks fail part way (another queue's call failed).
+      let unsettled = 0
+      const partialStore = wrappedStore((store) => ({
+        ackAndClaim: (acks, options) =>
+          Effect.map(store.ackAndClaim([], options), (result) => {
+            unsettled += acks.length
+            return { acked: acks.map(() => undefined), jobs: result.jobs }
+          })
+      }))
+      let runs = 0
+      const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))
+      yield* Effect.gen(function* () {
+        const take = yield* recordEvents
+        const ids: Array<string> = []
+        for (let i = 0; i < 5; i++) ids.push((yield* Nap.enqueue({ seconds: 0 })).id)
+        yield* startWorker({ concurrency: 2 })
+        yield* settle
+        assert.strictEqual(runs, 5)
+        assert.isAbove(unsettled, 0, "some acks rode on a claim")
+        assert.strictEqual((yield* stats).processed, 5)
+        const events = yield* take
+        for (const id of ids) assert.deepStrictEqual(tagsFor(events, id), ["Enqueued", "Started", "Succeeded"])
+      }).pipe(Effect.provide(jobsLayer(handlers, { store: partialStore })))
+    })
+  )
+
   it.effect("services, log annotations and spans a middleware puts around the run are visible in the handler", () =>
     Effect.gen(function* () {
       class Tenant extends Context.Service<Tenant, string>()("regressions/Tenant") {}

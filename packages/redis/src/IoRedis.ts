@@ -545,15 +545,22 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
     const state: State = { lastError: undefined, failures: 0 }
     const sub = newClient(isCluster, "subscriber", state, true)
     let readyOnce = false
+    const reconnected = () => {
+      for (const set of listeners.values()) for (const listener of set) listener(undefined)
+    }
     sub.on("ready", () => {
-      // ioredis re-subscribes by itself; what was published meanwhile is lost, so say so.
-      if (readyOnce) for (const set of listeners.values()) for (const listener of set) listener(undefined)
+      // ioredis re-subscribes by itself; what was published meanwhile is lost, so say so, and
+      // say it again once a SUBSCRIBE of our own (answered after ioredis's) confirms the
+      // channels are heard again: a look taken before that may have missed a message.
+      if (readyOnce) {
+        reconnected()
+        const channels = [...listeners.keys()]
+        if (channels.length > 0) sub.subscribe(...channels).then(reconnected, () => {})
+      }
       readyOnce = true
     })
     // A node left the cluster: if it held the subscription, ioredis re-subscribes elsewhere.
-    sub.on("-node", () => {
-      for (const set of listeners.values()) for (const listener of set) listener(undefined)
-    })
+    sub.on("-node", reconnected)
     sub.on("message", (channel: string, message: string) => {
       const set = listeners.get(channel)
       if (set !== undefined) for (const listener of set) listener(message)

@@ -27,11 +27,13 @@
  *   With the `completed` option they are kept in a per-queue completed set instead (their
  *   ids stay taken, in the index too) and trimmed at each ack; trimmed ids are freed.
  *
- * Round trips are the cost: concurrent `ack`s (one per finished job) are coalesced into one
- * script call per queue per tick, `enqueue` writes a queue's jobs in one call per chunk (and
- * concurrent single generated-id `enqueue`s likewise share one call per queue per tick), and
- * lease tokens carry their queue (`<queue>|<owner>:<sequence>`) so settlements need no
- * lookup. The sequence is the queue's claim counter, so a token is never reused, not even for
+ * Round trips are the cost: a worker's acks ride on its next claim (`ackAndClaim`: one
+ * `claim-11` call per queue completes the finished jobs and leases the next ones); other
+ * concurrent `ack`s and `retry`s are coalesced into one script call per queue per tick;
+ * `enqueue` writes a queue's jobs in one call per chunk (and concurrent single generated-id
+ * `enqueue`s likewise share one call per queue per tick); inside the scripts a batch costs
+ * one command per step, not one per job. Lease tokens carry their queue
+ * (`<queue>|<owner>:<sequence>`) so settlements need no lookup. The sequence is the queue's claim counter, so a token is never reused, not even for
  * a re-enqueued id. Settlements are fenced and idempotent, so they retry through a short
  * outage (`settleRetry`) instead of leaving the lease to expire.
  *
@@ -39,9 +41,11 @@
  * queue's wake channel when they make work ready, and a client-side timer wakes the worker
  * at the next due time to the millisecond (blocking commands such as `BZPOPMIN` time out on
  * Redis's `hz` tick, up to 100 ms late). One subscriber connection serves the process.
+ * Right after a claim that found a queue empty, `awaitWork` asks Redis nothing: the claim
+ * reported the next due time, and a wake-up heard since the claim was sent means "look again".
  */
 import { JobRecord, QueueStore } from "@effect-jobs/core"
-import { Clock, Deferred, Duration, Effect, Layer, Schedule } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
@@ -241,10 +245,12 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
 
   // Each queue's acks ride on that queue's claim call; acks of queues the claim does not reach
-  // (the limit was filled first) are sent on their own, one ack call per queue.
+  // (the limit was filled first) are sent on their own, one ack call per queue. Once one call
+  // has succeeded, a later failure no longer fails the whole: the jobs claimed so far are
+  // returned, and the acks that failed are answered `undefined` (the caller sends them again).
   const ackAndClaim: QueueStore.QueueStore["Service"]["ackAndClaim"] = (acks, { leaseMillis, limit, owner, queues }) =>
     Effect.gen(function* () {
-      const acked: Array<boolean> = acks.map(() => false)
+      const acked: Array<boolean | undefined> = acks.map(() => false)
       const groups = new Map<string, Array<number>>()
       acks.forEach((lease, i) => {
         const queue = queueOfToken(lease.token)
@@ -253,34 +259,50 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         if (group === undefined) groups.set(queue, [i])
         else group.push(i)
       })
-      const record = (positions: ReadonlyArray<number>, held: ReadonlyArray<boolean>) =>
+      const record = (positions: ReadonlyArray<number>, held: ReadonlyArray<boolean | undefined> | undefined) =>
         positions.forEach((position, k) => {
-          acked[position] = held[k] === true
+          acked[position] = held === undefined ? undefined : held[k]
         })
       const claimed: Array<ClaimedJob> = []
+      let succeeded = false
       for (const queue of queues) {
         const positions = groups.get(queue)
         if ((claimed.length >= limit && positions === undefined) || !queuePattern.test(queue)) continue
         groups.delete(queue)
-        const result = yield* claimQueue(
+        const call = claimQueue(
           queue,
           Math.max(0, limit - claimed.length),
           owner,
           leaseMillis,
           positions?.map((i) => acks[i]!)
         )
-        claimed.push(...result.jobs)
-        if (positions !== undefined) record(positions, result.acked)
+        if (!succeeded) {
+          const result = yield* call
+          succeeded = true
+          claimed.push(...result.jobs)
+          if (positions !== undefined) record(positions, result.acked)
+          continue
+        }
+        const result = yield* Effect.result(call)
+        if (result._tag === "Success") {
+          claimed.push(...result.success.jobs)
+          if (positions !== undefined) record(positions, result.success.acked)
+        } else {
+          if (positions !== undefined) record(positions, undefined)
+          yield* Effect.logWarning(`claiming from ${queue} failed; keeping what the other queues gave`, result.failure)
+        }
       }
       yield* Effect.forEach(
         groups,
         ([queue, positions]) =>
-          Effect.map(
-            ackQueue(
-              queue,
-              positions.map((i) => acks[i]!)
-            ),
-            (held) => record(positions, held)
+          ackQueue(
+            queue,
+            positions.map((i) => acks[i]!)
+          ).pipe(
+            Effect.match({
+              onFailure: () => record(positions, undefined),
+              onSuccess: (held) => record(positions, held)
+            })
           ),
         { concurrency: "unbounded", discard: true }
       )
@@ -356,7 +378,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
     )
   }
-  const ackRequest = TickBatch.make(runFork, ackQueue)
+  const ackRequest = TickBatch.make(runFork, (queue, leases: ReadonlyArray<Lease>) =>
+    Effect.map(ackQueue(queue, leases), (held) => held.map((h) => Exit.succeed(h)))
+  )
 
   const errorText = (error: JobRecord.AttemptError | undefined) => (error === undefined ? "" : JSON.stringify(error))
 
@@ -374,13 +398,14 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       args.push(lease.id, lease.token, safeMillis(delayMillis), countAttempt ? "1" : "0", errorText(error))
     }
     return run("retry", lua.retry, [k.leases, k.token, k.meta, k.errors, k.retry, k.stats], args).pipe(
-      Effect.flatMap((reply) => {
-        const results = asArray(reply)
-        const broken = results.find((result) => typeof result === "number" && result < 0)
-        return broken === undefined
-          ? Effect.succeed(results.map((result) => result === 1))
-          : Effect.fail(new QueueStore.QueueStoreError({ message: `retry: ${scriptError(broken)}`, retryable: false }))
-      })
+      // A job whose record is broken fails alone; the others of the call stand.
+      Effect.map((reply) =>
+        asArray(reply).map((result) =>
+          typeof result === "number" && result < 0
+            ? Exit.fail(new QueueStore.QueueStoreError({ message: `retry: ${scriptError(result)}`, retryable: false }))
+            : Exit.succeed(result === 1)
+        )
+      )
     )
   }
   const retryRequest = TickBatch.make(runFork, retryQueue)
@@ -430,7 +455,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       })
       // Right after claims that found every queue empty: sleep until a wake-up or the next due
       // time they reported, with no call to Redis. The knowledge is used once: the next call
-      // without a claim in between looks for itself.
+      // without a claim in between looks for itself. (Wall-clock times: due times are Redis's
+      // own clock, which no TestClock moves.)
       const known = valid.map((queue) => drained.get(queue))
       for (const queue of valid) drained.delete(queue)
       if (valid.length > 0 && known.every((info) => info !== undefined)) {

@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { ProcessRegistry, QueueStore } from "@effect-jobs/core"
+import { type JobRecord, ProcessRegistry, QueueStore } from "@effect-jobs/core"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Option, References } from "effect"
 import { TestClock } from "effect/testing"
 import * as IoRedis from "../src/IoRedis.ts"
@@ -372,17 +372,19 @@ describe("RedisQueueStore", () => {
     )
   )
 
+  /** How many script calls the server has run so far. */
+  const evalshaCalls = (url: string) =>
+    Effect.promise(() => command(url, "INFO", "commandstats")).pipe(
+      Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
+    )
+
   it.live("coalesces concurrent single enqueues of generated ids, answering every caller in order", () =>
     Effect.gen(function* () {
       const server = yield* ownServer()
       yield* withStore(
         (store, io, prefix) =>
           Effect.gen(function* () {
-            const evalshaCalls = () =>
-              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
-                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
-              )
-            const before = yield* evalshaCalls()
+            const before = yield* evalshaCalls(server.url)
             // 300 at once: more than a chunk resumes at one go (its callers are answered in two halves).
             const ids = Array.from({ length: 300 }, (_, i) => `g${i}`)
             const results = yield* Effect.forEach(
@@ -391,7 +393,7 @@ describe("RedisQueueStore", () => {
                 store.enqueue([newJob(id, { idGenerated: true, ...(i % 3 === 0 ? { delayMillis: 60_000 } : {}) })]),
               { concurrency: "unbounded" }
             )
-            assert.strictEqual((yield* evalshaCalls()) - before, 1)
+            assert.strictEqual((yield* evalshaCalls(server.url)) - before, 1)
             assert.deepStrictEqual(
               results.map((r) => r[0]),
               ids.map((id, i) => ({ id, outcome: i % 3 === 0 ? "scheduled" : "enqueued" }))
@@ -407,7 +409,22 @@ describe("RedisQueueStore", () => {
     }).pipe(Effect.scoped)
   )
 
-  it.live("coalesces concurrent acks into one script call per queue", () =>
+  /**
+   * Claims 50 jobs on a server of its own, settles them all at once with `settle`, then hands
+   * the answers and the script calls they took (settling included, nothing else) to `check`.
+   */
+  const settleFiftyAtOnce = <A>(
+    settle: (
+      store: QueueStore.QueueStore["Service"],
+      job: JobRecord.ClaimedJob,
+      i: number
+    ) => Effect.Effect<A, QueueStore.QueueStoreError>,
+    check: (
+      store: QueueStore.QueueStore["Service"],
+      answers: ReadonlyArray<A>,
+      calls: number
+    ) => Effect.Effect<void, QueueStore.QueueStoreError>
+  ) =>
     Effect.gen(function* () {
       const server = yield* ownServer()
       yield* withStore(
@@ -415,66 +432,99 @@ describe("RedisQueueStore", () => {
           Effect.gen(function* () {
             yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newJob(`j${i}`)))
             const claims = yield* claimAll(store, 50)
-            const evalshaCalls = () =>
-              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
-                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
-              )
-            const before = yield* evalshaCalls()
-            const settled = yield* Effect.forEach(claims, (c) => store.ack([{ id: c.id, token: c.token }]), {
+            const before = yield* evalshaCalls(server.url)
+            const answers = yield* Effect.forEach(claims, (job, i) => settle(store, job, i), {
               concurrency: "unbounded"
             })
+            // Freeing ids in the index may follow the settlement itself.
             yield* Effect.sleep("50 millis")
-            const calls = (yield* evalshaCalls()) - before
-            assert.strictEqual(
-              settled.reduce((a, b) => a + b, 0),
-              50
-            )
-            // One ack call and one call freeing the ids (instead of 50 + 50).
-            assert.isAtMost(calls, 2)
+            yield* check(store, answers, (yield* evalshaCalls(server.url)) - before)
           }),
         { url: server.url }
       )
     }).pipe(Effect.scoped)
+
+  it.live("coalesces concurrent acks into one script call per queue", () =>
+    settleFiftyAtOnce(
+      (store, job) => store.ack([{ id: job.id, token: job.token }]),
+      (_, settled, calls) =>
+        Effect.sync(() => {
+          assert.strictEqual(
+            settled.reduce((a, b) => a + b, 0),
+            50
+          )
+          // One ack call and one call freeing the ids (instead of 50 + 50).
+          assert.isAtMost(calls, 2)
+        })
+    )
   )
 
   it.live("coalesces concurrent retries into one script call per queue", () =>
-    Effect.gen(function* () {
-      const server = yield* ownServer()
-      yield* withStore(
-        (store) =>
-          Effect.gen(function* () {
-            yield* store.enqueue(Array.from({ length: 50 }, (_, i) => newJob(`j${i}`)))
-            const claims = yield* claimAll(store, 50)
-            const evalshaCalls = () =>
-              Effect.promise(() => command(server.url, "INFO", "commandstats")).pipe(
-                Effect.map((info) => Number(/cmdstat_evalsha:calls=(\d+)/.exec(String(info))?.[1] ?? 0))
-              )
-            const before = yield* evalshaCalls()
-            const moved = yield* Effect.forEach(
-              claims,
-              (c, i) =>
-                store.retry(
-                  { id: c.id, token: i === 0 ? "default|stale:1" : c.token },
-                  { delayMillis: 60_000, countAttempt: i % 2 === 0 }
-                ),
-              { concurrency: "unbounded" }
-            )
-            const calls = (yield* evalshaCalls()) - before
-            // Each job gets its own answer: the stale token moved nothing.
-            assert.deepStrictEqual(
-              moved,
-              claims.map((_, i) => i !== 0)
-            )
-            assert.strictEqual(calls, 1)
-            const stats = yield* store.stats
-            assert.strictEqual(stats.retry, 49)
-            assert.strictEqual(stats.failed, 24)
-            assert.strictEqual(stats.leased, 1)
-            assert.strictEqual((yield* store.list("retry", { offset: 0, limit: 100 })).total, 49)
-          }),
-        { url: server.url }
-      )
-    }).pipe(Effect.scoped)
+    settleFiftyAtOnce(
+      (store, job, i) =>
+        store.retry(
+          { id: job.id, token: i === 0 ? "default|stale:1" : job.token },
+          { delayMillis: 60_000, countAttempt: i % 2 === 0 }
+        ),
+      (store, moved, calls) =>
+        Effect.gen(function* () {
+          // Each job gets its own answer: the stale token moved nothing.
+          assert.deepStrictEqual(
+            moved,
+            moved.map((_, i) => i !== 0)
+          )
+          assert.strictEqual(calls, 1)
+          const stats = yield* store.stats
+          assert.strictEqual(stats.retry, 49)
+          assert.strictEqual(stats.failed, 24)
+          assert.strictEqual(stats.leased, 1)
+          assert.strictEqual((yield* store.list("retry", { offset: 0, limit: 100 })).total, 49)
+        })
+    )
+  )
+
+  it.live("claims and acks batches far past Lua's unpack limit in one call each", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        const n = 9_000
+        const ids = Array.from({ length: n }, (_, i) => `big${i}`)
+        // Generated ids skip the id index, as a client's would.
+        yield* store.enqueue(ids.map((id) => newJob(id, { idGenerated: true })))
+        const claims = yield* claimAll(store, n)
+        assert.strictEqual(claims.length, n)
+        assert.strictEqual(new Set(claims.map((c) => c.token)).size, n)
+        const result = yield* store.ackAndClaim(
+          claims.map((c) => ({ id: c.id, token: c.token })),
+          { queues: ["default"], limit: 10, owner: "w", leaseMillis: 60_000 }
+        )
+        assert.isTrue(result.acked.every((held) => held === true))
+        assert.deepStrictEqual(result.jobs, [])
+        const stats = yield* store.stats
+        assert.strictEqual(stats.processed, n)
+        assert.strictEqual(stats.leased, 0)
+      })
+    )
+  )
+
+  it.live("fails only the retry whose record is broken; the others of its call are moved", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        yield* store.enqueue([newJob("a"), newJob("b"), newJob("c")])
+        const [a, b, c] = yield* claimAll(store, 3)
+        yield* io.send("HSET", RedisKeys.queueKeys(prefix, "default").meta, "b", "not a record")
+        const results = yield* Effect.forEach(
+          [a!, b!, c!],
+          (job) =>
+            Effect.result(store.retry({ id: job.id, token: job.token }, { delayMillis: 60_000, countAttempt: true })),
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(
+          results.map((r) => r._tag),
+          ["Success", "Failure", "Success"]
+        )
+        assert.strictEqual((yield* store.stats).retry, 2)
+      })
+    )
   )
 
   it.live("wakes an idle worker on another connection when work arrives, and at the due time", () =>

@@ -16,31 +16,35 @@ interface Pending<In, Out> {
 }
 
 /**
- * `send(queue, inputs)` answers one output per input, in order. The returned function adds
- * one input for `queue` and waits for its output.
+ * `send(queue, inputs)` answers one exit per input, in order: one input can fail (its job's
+ * record is broken) while the others of its call succeed. The returned function adds one
+ * input for `queue` and waits for its answer.
  */
 export const make = <In, Out>(
   runFork: (effect: Effect.Effect<void>) => unknown,
-  send: (queue: string, inputs: ReadonlyArray<In>) => Effect.Effect<ReadonlyArray<Out>, QueueStoreError>
+  send: (
+    queue: string,
+    inputs: ReadonlyArray<In>
+  ) => Effect.Effect<ReadonlyArray<Exit.Exit<Out, QueueStoreError>>, QueueStoreError>
 ): ((queue: string, input: In) => Effect.Effect<Out, QueueStoreError>) => {
   let pending = new Map<string, Array<Pending<In, Out>>>()
 
   const sendChunk = (queue: string, chunk: ReadonlyArray<Pending<In, Out>>) =>
-    send(
-      queue,
-      chunk.map((entry) => entry.input)
+    Effect.suspend(() =>
+      send(
+        queue,
+        chunk.map((entry) => entry.input)
+      )
     ).pipe(
-      // Every waiting caller is resumed, whatever happens (a defect too), so none hangs.
-      Effect.matchCause({
-        onFailure: (cause) => {
-          for (const entry of chunk) entry.resume(Exit.failCause(cause))
-        },
-        onSuccess: (outputs) => {
+      // Every waiting caller is resumed, whatever happens (a defect, an interruption), so none hangs.
+      Effect.onExit((exit) =>
+        Effect.sync(() => {
           chunk.forEach((entry, i) => {
-            entry.resume(Exit.succeed(outputs[i]!))
+            entry.resume(Exit.isSuccess(exit) ? (exit.value[i] ?? missingAnswer) : Exit.failCause(exit.cause))
           })
-        }
-      })
+        })
+      ),
+      Effect.ignore
     )
 
   const flush = () => {
@@ -60,3 +64,5 @@ export const make = <In, Out>(
       else entries.push(entry)
     })
 }
+
+const missingAnswer = Exit.die(new Error("a coalesced store call answered fewer inputs than it was sent"))

@@ -25,6 +25,7 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "batch"
 --- @include "complete"
 
 return completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], 1) or -2

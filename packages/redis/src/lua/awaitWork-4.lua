@@ -14,15 +14,9 @@
   Codes: none.
 ]]
 --- @include "time"
+--- @include "record"
+--- @include "promote"
 
 local now = nowMillis()
 if redis.call("EXISTS", KEYS[4]) == 1 then return { now, 0, -1 } end
-local nextDue = -1
-for k = 2, 3 do
-  local first = redis.call("ZRANGE", KEYS[k], 0, 0, "WITHSCORES")
-  if #first > 0 then
-    local due = scoreMillis(first[2])
-    if nextDue < 0 or due < nextDue then nextDue = due end
-  end
-end
-return { now, redis.call("LLEN", KEYS[1]), nextDue }
+return { now, redis.call("LLEN", KEYS[1]), earliestDue(KEYS[2], KEYS[3]) }

@@ -13,7 +13,9 @@
   KEYS[8] errors     hash    id -> error lines
   KEYS[9] paused     string  present while the queue is paused
   KEYS[10] stats     hash    `claims` sequence: every lease token is new, even for a
-                             re-enqueued id, so a stale holder can never settle a later run
+                             re-enqueued id, so a stale holder can never settle a later run;
+                             `processed` counter, `seq` tie-breaker
+  KEYS[11] completed  zset   kept completed ids by completion time (retention)
 
   ARGV[1] limit        int     most jobs to lease (>= 0)
   ARGV[2] owner        string  the claiming process
@@ -23,6 +25,12 @@
                                (tokens are "<queue>|<owner>:<sequence>", with a "+" after
                                it when the job's id is in the id index: the settlement
                                that deletes the job frees the id)
+  ARGV[6] retain       string  "1": keep completed jobs, "" = delete them
+  ARGV[7] keepLast     int     completed jobs kept in this queue (-1 = no limit)
+  ARGV[8] keepFor      int     ms a completed job is kept (-1 = no limit)
+  then pairs to ack first (none for a plain claim):
+  ARGV[i]   id     string
+  ARGV[i+1] token  string
 
   Returns {now, deadline, promoted, jobs, dropped, acks, nextDue}
     now       int    Redis time, ms
@@ -32,9 +40,10 @@
     dropped   array  ids found in the ready list without a readable record (removed)
     acks      array  one integer per pair (1 completed, 0 lease not held), then the ids the
                      retention trim deleted
-    nextDue   int    when fewer than `limit` (> 0) jobs were leased: the earliest due time of a
-                     scheduled or retry job, ms (-1 when none or paused), so an idle worker
-                     knows how long to sleep without asking again; -2 otherwise (not looked up)
+    nextDue   int    when the ready list ran dry (fewer than `limit` > 0 ids popped) or the
+                     queue is paused: the earliest due time of a scheduled or retry job, ms
+                     (-1 when none or paused), so an idle worker knows how long to sleep
+                     without asking again; -2 otherwise (not looked up)
   Codes: -2 malformed arguments.
 
   A paused queue still promotes but leases nothing. Running it twice leases more jobs to the
@@ -44,6 +53,7 @@
 --- @include "time"
 --- @include "record"
 --- @include "promote"
+--- @include "batch"
 --- @include "complete"
 
 local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], 6)
@@ -64,9 +74,9 @@ if limit > 0 and not paused then
   if ids then
     popped = #ids
     -- One command per step for the whole batch, not one per job: the calls are the cost.
-    local metas = redis.call("HMGET", KEYS[5], unpack(ids))
-    local payloads = redis.call("HMGET", KEYS[6], unpack(ids))
-    local errors = redis.call("HMGET", KEYS[8], unpack(ids))
+    local metas = hmgetEach(KEYS[5], ids)
+    local payloads = hmgetEach(KEYS[6], ids)
+    local errors = hmgetEach(KEYS[8], ids)
     local sequence = redis.call("HINCRBY", KEYS[10], "claims", #ids) - #ids
     local metaArgs, tokenArgs, leaseArgs = {}, {}, {}
     local seen = {}
@@ -96,28 +106,19 @@ if limit > 0 and not paused then
       end
     end
     if #metaArgs > 0 then
-      redis.call("HSET", KEYS[5], unpack(metaArgs))
-      redis.call("HSET", KEYS[7], unpack(tokenArgs))
-      redis.call("ZADD", KEYS[4], unpack(leaseArgs))
+      callEach("HSET", KEYS[5], metaArgs)
+      callEach("HSET", KEYS[7], tokenArgs)
+      callEach("ZADD", KEYS[4], leaseArgs)
     end
     if #dropped > 0 then
-      redis.call("HDEL", KEYS[5], unpack(dropped))
-      redis.call("HDEL", KEYS[6], unpack(dropped))
-      redis.call("HDEL", KEYS[8], unpack(dropped))
+      callEach("HDEL", KEYS[5], dropped)
+      callEach("HDEL", KEYS[6], dropped)
+      callEach("HDEL", KEYS[8], dropped)
     end
   end
 end
 local nextDue = -2
 if limit > 0 and popped < limit then
-  nextDue = -1
-  if not paused then
-    for k = 2, 3 do
-      local first = redis.call("ZRANGE", KEYS[k], 0, 0, "WITHSCORES")
-      if #first > 0 then
-        local due = scoreMillis(first[2])
-        if nextDue < 0 or due < nextDue then nextDue = due end
-      end
-    end
-  end
+  nextDue = paused and -1 or earliestDue(KEYS[2], KEYS[3])
 end
 return { now, deadline, promoted, jobs, dropped, acks, nextDue }

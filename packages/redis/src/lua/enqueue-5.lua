@@ -26,6 +26,7 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "batch"
 
 local n = (#ARGV - 1) / 6
 if n ~= math.floor(n) then return -2 end
@@ -67,13 +68,6 @@ for i = 0, n - 1 do
     end
     metas[#metas + 1] = id
     metas[#metas + 1] = encodeMeta(m)
-  end
-end
-
--- `command key items…` in pieces of at most 1,000 items (Lua's unpack has a stack limit).
-local function callEach(command, key, items)
-  for first = 1, #items, 1000 do
-    redis.call(command, key, unpack(items, first, math.min(#items, first + 999)))
   end
 end
 

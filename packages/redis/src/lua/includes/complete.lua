@@ -1,5 +1,5 @@
 -- complete: completes jobs whose lease the caller holds (ack-7 and claim-11). Needs the
--- "time" and "record" includes first. By default a completed job is deleted and the queue's
+-- "time", "record" and "batch" includes first. By default a completed job is deleted and the queue's
 -- `processed` counter keeps count. With retention on, the job is kept instead (state "c") in
 -- the completed set, which is then trimmed to the newest `keepLast` jobs and to those
 -- completed within `keepFor` ms, oldest first; the trimmed jobs are deleted.
@@ -17,7 +17,7 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
   -- One command per step for the whole batch, not one per job: the calls are the cost.
   local ids = {}
   for k = 1, n do ids[k] = ARGV[first + 1 + 2 * k] end
-  local current = redis.call("HMGET", tokensKey, unpack(ids))
+  local current = hmgetEach(tokensKey, ids)
   local held = {}
   local seen = {}
   for k = 1, n do
@@ -32,18 +32,18 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     end
   end
   if #held == 0 then return results end
-  redis.call("ZREM", leasesKey, unpack(held))
-  redis.call("HDEL", tokensKey, unpack(held))
+  callEach("ZREM", leasesKey, held)
+  callEach("HDEL", tokensKey, held)
   redis.call("HINCRBY", statsKey, "processed", #held)
   if not retain then
-    redis.call("HDEL", metaKey, unpack(held))
-    redis.call("HDEL", payloadKey, unpack(held))
-    redis.call("HDEL", errorsKey, unpack(held))
+    callEach("HDEL", metaKey, held)
+    callEach("HDEL", payloadKey, held)
+    callEach("HDEL", errorsKey, held)
     return results
   end
   local now = nowMillis()
   local seq = takeSeq(statsKey, #held)
-  local metas = redis.call("HMGET", metaKey, unpack(held))
+  local metas = hmgetEach(metaKey, held)
   local gone = {}
   for k, id in ipairs(held) do
     local m = decodeMeta(metas[k])
@@ -56,17 +56,17 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     end
   end
   if #gone > 0 then
-    redis.call("HDEL", metaKey, unpack(gone))
-    redis.call("HDEL", payloadKey, unpack(gone))
-    redis.call("HDEL", errorsKey, unpack(gone))
+    callEach("HDEL", metaKey, gone)
+    callEach("HDEL", payloadKey, gone)
+    callEach("HDEL", errorsKey, gone)
   end
   local function forget(trimmed)
     if #trimmed == 0 then return end
     for _, id in ipairs(trimmed) do results[#results + 1] = id end
-    redis.call("ZREM", completedKey, unpack(trimmed))
-    redis.call("HDEL", metaKey, unpack(trimmed))
-    redis.call("HDEL", payloadKey, unpack(trimmed))
-    redis.call("HDEL", errorsKey, unpack(trimmed))
+    callEach("ZREM", completedKey, trimmed)
+    callEach("HDEL", metaKey, trimmed)
+    callEach("HDEL", payloadKey, trimmed)
+    callEach("HDEL", errorsKey, trimmed)
   end
   -- Older than keepFor: completed before now - keepFor (bounded per call to keep it short).
   local keepFor = tonumber(ARGV[first + 2])

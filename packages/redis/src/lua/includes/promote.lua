@@ -1,4 +1,4 @@
--- promote: due scheduled and retry jobs become ready (needs time, record).
+-- promote: due scheduled and retry jobs become ready, and when the next one is due (needs time, record).
 
 -- Moves up to `max` jobs due at or before `now` from a time-ordered set to the tail of the
 -- ready list, earliest first. Ids without a readable record are dropped from the set.
@@ -16,4 +16,17 @@ local function promoteDue(setKey, metaKey, readyKey, now, max)
   end
   redis.call("ZREM", setKey, unpack(ids))
   return #ids
+end
+
+-- The earliest due time (ms) of a job in these time-ordered sets, or -1 when they are empty.
+local function earliestDue(scheduledKey, retryKey)
+  local earliest = -1
+  for _, key in ipairs({ scheduledKey, retryKey }) do
+    local first = redis.call("ZRANGE", key, 0, 0, "WITHSCORES")
+    if #first > 0 then
+      local due = scoreMillis(first[2])
+      if earliest < 0 or due < earliest then earliest = due end
+    end
+  end
+  return earliest
 end
