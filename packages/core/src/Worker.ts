@@ -199,10 +199,11 @@ export const make = (options: WorkerOptions = {}) =>
       wake()
     }
     const freeSlot = (slot: Slot) => {
-      if (slot.settling) settlingCount--
       slots.delete(slot.job.token)
       if (slotOfJob.get(slot.job.id) === slot) slotOfJob.delete(slot.job.id)
-      wake()
+      // A settling slot stopped counting as busy when it began settling (and woke the loop then).
+      if (slot.settling) settlingCount--
+      else wake()
     }
 
     // Acks ride on the next claim (one store call completes the finished jobs and refills their
