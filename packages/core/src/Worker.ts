@@ -1,11 +1,13 @@
 /**
  * The worker: claims jobs from the store and runs them on supervised fibers.
  *
- * One fetch fiber claims as many jobs as there are free slots (one store call), forks a
- * fiber per job and, when nothing is ready, waits on `QueueStore.awaitWork` (woken by new
- * work or the next due time, never a busy poll). Background fibers renew the leases of
- * running jobs (interrupting any whose lease was lost), re-queue expired leases of dead
- * processes, and refresh this process's registry entry.
+ * One fetch fiber claims as many jobs as there are free slots, forks a fiber per job and,
+ * when the queues run dry, waits on `QueueStore.awaitWork` (woken by new work or the next due
+ * time, never a busy poll). The claim also acks the jobs that succeeded since the last one
+ * (`ackAndClaim`: one store call completes them and refills their slots). A job whose handler
+ * has ended no longer counts against `concurrency` while it settles. Background fibers renew
+ * the leases of running jobs (interrupting any whose lease was lost), re-queue expired leases
+ * of dead processes, and refresh this process's registry entry.
  *
  * Shutdown follows Sidekiq's manager: stop claiming, wait up to `shutdownTimeout` for
  * running jobs, then interrupt the rest, whose settlement puts them back at the head of
