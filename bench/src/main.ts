@@ -204,22 +204,21 @@ const main = async () => {
         const started = performance.now()
         const loadBefore = Number(Os.loadavg()[0]!.toFixed(2))
         const code = codeVersion()
-        const load = (): readonly [number, number] => [loadBefore, Number(Os.loadavg()[0]!.toFixed(2))]
+        // What every record of this run says, whatever its outcome.
+        const runOf = (seconds: number) => ({
+          variant: variant.id,
+          scenario: variant.scenario,
+          system,
+          repeat,
+          seconds,
+          load: [loadBefore, Number(Os.loadavg()[0]!.toFixed(2))] as const,
+          code
+        })
         const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`
         try {
           const outcome = await variant.run!(system, bench)
           const seconds = (performance.now() - started) / 1000
-          records.push({
-            variant: variant.id,
-            scenario: variant.scenario,
-            system,
-            repeat,
-            seconds,
-            load: load(),
-            code,
-            ok: true,
-            ...outcome
-          })
+          records.push({ ...runOf(seconds), ok: true, ...outcome })
           const shown = variant.metrics
             .slice(0, 4)
             .map((metric) => `${metric.format(outcome.metrics[metric.key] ?? Number.NaN)} ${metric.label}`)
@@ -229,20 +228,7 @@ const main = async () => {
         } catch (error) {
           const seconds = (performance.now() - started) / 1000
           const message = error instanceof Error ? error.message : String(error)
-          records.push({
-            variant: variant.id,
-            scenario: variant.scenario,
-            system,
-            repeat,
-            seconds,
-            load: load(),
-            code,
-            ok: false,
-            error: message,
-            metrics: {},
-            notes: [],
-            detail: {}
-          })
+          records.push({ ...runOf(seconds), ok: false, error: message, metrics: {}, notes: [], detail: {} })
           log(`${prefix}: FAILED after ${seconds.toFixed(1)} s: ${message}`)
         }
         for (const child of live) child.kill()

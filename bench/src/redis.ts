@@ -5,12 +5,9 @@
  * `RespClient` is a minimal pipelining RESP2 client for the harness's admin commands (`INFO`,
  * `FLUSHALL`, `LLEN`…), so the parent process measures without loading either system's client.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
-import * as Fs from "node:fs"
+import { spawnSync } from "node:child_process"
 import * as Net from "node:net"
-import * as Os from "node:os"
-import * as Path from "node:path"
-import { encodeCommand, freePort, parseReply, type Reply } from "@effect-jobs/redis/testing"
+import { encodeCommand, parseReply, type Reply, startRedisServer as startTestServer } from "@effect-jobs/redis/testing"
 
 export type { Reply }
 
@@ -87,11 +84,9 @@ export class RespClient {
   }
 }
 
-/** A port nobody listened on a moment ago. */
 /** A `redis-server` this harness started. */
 export interface RedisServer {
   readonly url: string
-  readonly pid: number
   readonly version: string
   /** An admin connection (INFO, FLUSHALL, probes). */
   readonly admin: RespClient
@@ -101,39 +96,17 @@ export interface RedisServer {
   readonly stop: () => Promise<void>
 }
 
-/** Starts `redis-server` on a free loopback port in a temporary directory, persistence off. */
+/**
+ * Starts `redis-server` on a free loopback port in a temporary directory, persistence off
+ * (`@effect-jobs/redis/testing` starts and stops it), with an admin connection of our own.
+ */
 export const startRedisServer = async (): Promise<RedisServer> => {
-  const probe = spawnSync("redis-server", ["--version"], { encoding: "utf8" })
-  if (probe.error !== undefined) {
-    throw new Error(
-      "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server)"
-    )
-  }
-  const version = /v=(\S+)/.exec(probe.stdout)?.[1] ?? "unknown"
-  const port = await freePort()
-  const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-jobs-bench-"))
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" }
-  )
-  const url = `redis://127.0.0.1:${port}`
-  const deadline = Date.now() + 10_000
-  let admin: RespClient | undefined
-  while (admin === undefined) {
-    if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`)
-    admin = await RespClient.connect(url).catch(() => undefined)
-    if (admin === undefined) {
-      if (Date.now() > deadline) throw new Error(`redis-server at ${url} did not start`)
-      await new Promise((resolve) => setTimeout(resolve, 20))
-    }
-  }
-  await admin.command("PING")
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  const version = /v=(\S+)/.exec(spawnSync("redis-server", ["--version"], { encoding: "utf8" }).stdout ?? "")?.[1]
+  const server = await startTestServer()
+  const admin = await RespClient.connect(server.url)
   return {
-    url,
-    pid: child.pid!,
-    version,
+    url: server.url,
+    version: version ?? "unknown",
     admin,
     reset: async () => {
       await admin.command("FLUSHALL", "SYNC")
@@ -142,13 +115,7 @@ export const startRedisServer = async (): Promise<RedisServer> => {
     },
     stop: async () => {
       admin.close()
-      if (child.exitCode === null && child.signalCode === null) {
-        process.kill(child.pid!, "SIGTERM")
-        const timer = setTimeout(() => process.kill(child.pid!, "SIGKILL"), 3_000)
-        await exited
-        clearTimeout(timer)
-      }
-      Fs.rmSync(dir, { recursive: true, force: true })
+      await server.stop()
     }
   }
 }

@@ -22,6 +22,7 @@ import { type CurrentJob, Job, type JobClient, JobRegistry } from "@effect-jobs/
 import { Effect, Layer } from "effect"
 import { type CliFailure, failed, usage } from "./CliFailure.ts"
 import { didYouMean } from "./internal/suggest.ts"
+import { errorMessage } from "./internal/values.ts"
 
 /** What a handler in an array form may require: the worker provides these. */
 export type ProvidedToHandlers = JobClient.JobClient | CurrentJob.CurrentJob
@@ -74,8 +75,7 @@ export const load = (path: string): Effect.Effect<JobsModule, CliFailure> =>
     if (!stat.isFile()) return yield* usage(`--jobs ${path}: ${absolute} is not a file; give the module file itself`)
     const exports = yield* Effect.tryPromise({
       try: () => import(pathToFileURL(absolute).href) as Promise<Record<string, unknown>>,
-      catch: (error) =>
-        failed(`--jobs ${path} failed to load: ${error instanceof Error ? error.message : String(error)}`)
+      catch: (error) => failed(`--jobs ${path} failed to load: ${errorMessage(error)}`)
     })
 
     const definitions = new Map<string, Job.Any>()

@@ -5,7 +5,7 @@
  */
 import { Config, Option } from "effect"
 import { Flag, GlobalFlag } from "effect/cli"
-import { parsePositiveDuration } from "./internal/values.ts"
+import { errorMessage, parsePositiveDuration } from "./internal/values.ts"
 
 /** `--redis URL`, falling back to `REDIS_URL`; none means the in-memory store. */
 export const RedisUrl = GlobalFlag.Setting("redis")({
@@ -32,7 +32,7 @@ export const ConnectTimeout = GlobalFlag.Setting("connect-timeout")({
   flag: Flag.String("connect-timeout").pipe(
     Flag.withMetavar("DURATION"),
     Flag.withDescription("With --fail-fast: give up reaching Redis after this long (default 10s)"),
-    Flag.mapTryCatch(parsePositiveDuration, (error) => (error as Error).message),
+    Flag.mapTryCatch(parsePositiveDuration, errorMessage),
     Flag.withDefault(10_000)
   )
 })

@@ -7,8 +7,7 @@
  * in chunks of one store call each.
  */
 import { Buffer } from "node:buffer"
-import { Context, Duration, Effect, Exit, Layer, Metric, Schema } from "effect"
-import { utf8Length } from "./internal/payload.ts"
+import { Context, Duration, Effect, Layer, Metric } from "effect"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
@@ -107,61 +106,6 @@ const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions): Timing | Inv
   return { queue }
 }
 
-/**
- * Whether `JSON.stringify` keeps `value` as it is, without building paths: stricter than
- * `findNonJson` (it also gives up on very deep values, which may be circular), so whatever it
- * accepts, `findNonJson` accepts too.
- */
-const isPlainJson = (value: unknown, depth: number): boolean => {
-  if (value === null) return true
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return true
-    case "number":
-      return Number.isFinite(value)
-    case "object": {
-      if (depth > 64) return false
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false
-        return true
-      }
-      const proto = Object.getPrototypeOf(value)
-      if (proto !== Object.prototype && proto !== null) return false
-      for (const key in value) {
-        if (Object.hasOwn(value, key) && !isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
-      }
-      return true
-    }
-    default:
-      return false
-  }
-}
-
-/**
- * Encodes valid payloads without an effect per payload: the job's JSON codec run directly
- * (it answers synchronous schemas at once), then the same JSON check. Anything else—a
- * refused payload, an asynchronous schema, a value that needs a closer look—returns
- * `undefined`, and the caller runs `job.codec.encode`, which makes the same checks and
- * fails with the usual errors.
- */
-type FastEncode = (payload: unknown) => unknown
-const fastEncoders = new WeakMap<Job.Any, FastEncode>()
-const noValue = Symbol()
-const fastEncoder = (job: Job.Any): FastEncode => {
-  let encode = fastEncoders.get(job)
-  if (encode === undefined) {
-    const parse = Schema.encodeUnknownEffect(Schema.toCodecJson(job.payloadSchema as Schema.Codec<unknown, unknown>))
-    encode = (payload) => {
-      // The default parse options: `codec.encode`'s (all errors, with inputs) only shape failures.
-      const result: unknown = parse(payload)
-      return Exit.isExit(result) && Exit.isSuccess(result) && isPlainJson(result.value, 0) ? result.value : noValue
-    }
-    fastEncoders.set(job, encode)
-  }
-  return encode
-}
-
 /** Builds a client over the current `QueueStore`. */
 export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"], never, QueueStore> =>
   Effect.gen(function* () {
@@ -199,15 +143,6 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       if (written > 0) enqueuedCounter(job.name, queue).updateUnsafe(written, context)
     }
 
-    /** The JSON text of a payload, or `undefined` when `job.codec.encode` must decide. */
-    const encodeFast = (job: Job.Any, payload: unknown): string | undefined => {
-      const encoded = fastEncoder(job)(payload)
-      if (encoded === noValue) return undefined
-      const text = JSON.stringify(encoded)
-      // Most payloads are far below the limit even at 3 bytes a character: skip the count.
-      return text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes ? text : undefined
-    }
-
     const enqueue = <J extends Job.Any>(job: J, payload: Job.Payload<J>, opts?: Job.EnqueueOptions) =>
       Effect.withFiber<EnqueueResult, EnqueueError | QueueStoreError>((fiber) => {
         let timing: Timing
@@ -230,7 +165,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
             return Effect.succeed(result)
           })
         }
-        const text = encodeFast(job, payload)
+        const text = job.codec.encodeNow(payload, maxBytes)
         return text !== undefined ? write(text) : Effect.flatMap(job.codec.encode(job.name, payload, maxBytes), write)
       })
 
@@ -251,7 +186,8 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
           let index = 0
           for (const payload of payloads) {
             const text =
-              encodeFast(job, payload) ?? (yield* job.codec.encode(`${job.name}[${index}]`, payload, maxBytes))
+              job.codec.encodeNow(payload, maxBytes) ??
+              (yield* job.codec.encode(`${job.name}[${index}]`, payload, maxBytes))
             index++
             jobs.push({ id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing })
           }

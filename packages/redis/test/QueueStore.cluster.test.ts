@@ -8,7 +8,7 @@ import { suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
 import { Context, Effect, Exit, Fiber, Layer, References, Schema } from "effect"
 import * as IoRedis from "../src/IoRedis.ts"
 import * as RedisBackend from "../src/RedisBackend.ts"
-import { ownServer, recordLogs, waitUntil } from "./helpers/effects.ts"
+import { ownServer, recordLogs, statsOnceProcessed, waitUntil } from "./helpers/effects.ts"
 import { type RedisCluster, startRedisCluster } from "./helpers/redisCluster.ts"
 import { command, uniquePrefix } from "./helpers/redisServer.ts"
 
@@ -172,12 +172,7 @@ describe("Redis Cluster", () => {
           yield* waitUntil(() => runs.size === total, 30_000)
           assert.strictEqual(runs.size, total)
           for (const [n, count] of runs) assert.strictEqual(count, 1, `job ${n} ran ${count} times`)
-          const store = yield* QueueStore.QueueStore
-          let stats = yield* store.stats
-          for (let i = 0; i < 200 && stats.processed < total; i++) {
-            yield* Effect.sleep("10 millis")
-            stats = yield* store.stats
-          }
+          const stats = yield* statsOnceProcessed(total)
           assert.strictEqual(stats.processed, total)
           assert.strictEqual(stats.leased, 0)
           for (const queue of queues) {

@@ -1,8 +1,8 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, Worker } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
-import { waitUntil } from "./helpers/effects.ts"
+import { statsOnceProcessed, waitUntil } from "./helpers/effects.ts"
 import { testRedis } from "./helpers/redisServer.ts"
 
 const redis = testRedis("worker")
@@ -44,13 +44,7 @@ describe("Worker on Redis", () => {
           assert.strictEqual(runs.size, total)
           for (const [n, count] of runs) assert.strictEqual(count, 1, `job ${n} ran ${count} times`)
           assert.isAtMost(maxInFlight, 25)
-          const store = yield* QueueStore.QueueStore
-          // Acks are settled just after the handler returns: give the last ones a moment.
-          let stats = yield* store.stats
-          for (let i = 0; i < 200 && stats.processed < total; i++) {
-            yield* Effect.sleep("10 millis")
-            stats = yield* store.stats
-          }
+          const stats = yield* statsOnceProcessed(total)
           assert.strictEqual(stats.processed, total)
           assert.strictEqual(stats.leased, 0)
           assert.strictEqual(stats.queues.find((q) => q.name === "default")?.size, 0)

@@ -18,11 +18,9 @@ import * as Backend from "../Backend.ts"
 import { type CliFailure, failed, usage } from "../CliFailure.ts"
 import { count, note, print, printJson } from "../internal/output.ts"
 import * as Progress from "../internal/progress.ts"
-import { parseDuration, parseInstant, parseQueueName } from "../internal/values.ts"
+import { errorMessage, parseDuration, parseInstant, parseQueueName } from "../internal/values.ts"
 import * as JobsModule from "../JobsModule.ts"
 import * as Logging from "../Logging.ts"
-
-const message = (error: unknown) => (error as Error).message
 
 /** Enqueue options shared by single and bulk mode. */
 interface Timing {
@@ -65,19 +63,19 @@ const flags = {
   in: Flag.String("in").pipe(
     Flag.withMetavar("DURATION"),
     Flag.withDescription("Run after this delay, e.g. 30s, 5m"),
-    Flag.mapTryCatch(parseDuration, message),
+    Flag.mapTryCatch(parseDuration, errorMessage),
     Flag.optional
   ),
   at: Flag.String("at").pipe(
     Flag.withMetavar("TIME"),
     Flag.withDescription("Run at this ISO 8601 time, e.g. 2030-01-01T09:00:00Z"),
-    Flag.mapTryCatch(parseInstant, message),
+    Flag.mapTryCatch(parseInstant, errorMessage),
     Flag.optional
   ),
   queue: Flag.String("queue").pipe(
     Flag.withAlias("q"),
     Flag.withDescription("Queue to use instead of the job's own"),
-    Flag.mapTryCatch(parseQueueName, message),
+    Flag.mapTryCatch(parseQueueName, errorMessage),
     Flag.optional
   ),
   id: Flag.String("id").pipe(
@@ -93,7 +91,7 @@ const option = <A>(o: Option.Option<A>): A | undefined => (Option.isSome(o) ? o.
 const parseJson = (text: string, where: string): Effect.Effect<unknown, CliFailure> =>
   Effect.try({
     try: () => JSON.parse(text) as unknown,
-    catch: (error) => usage(`${where} is not valid JSON: ${message(error)}`)
+    catch: (error) => usage(`${where} is not valid JSON: ${errorMessage(error)}`)
   })
 
 /** Reads the lines of an NDJSON file into entries (not yet validated). */
@@ -101,7 +99,7 @@ const readFile = (path: string, module: JobsModule.JobsModule, named: Job.Any | 
   Effect.gen(function* () {
     const text = yield* Effect.try({
       try: () => NodeFs.readFileSync(path, "utf8"),
-      catch: (error) => usage(`--file ${path}: cannot read it (${message(error)})`)
+      catch: (error) => usage(`--file ${path}: cannot read it (${errorMessage(error)})`)
     })
     const entries: Array<Entry> = []
     const lines = text.split("\n")
@@ -130,7 +128,7 @@ const readFile = (path: string, module: JobsModule.JobsModule, named: Job.Any | 
           at: envelope.at === undefined ? defaults.at : parseInstant(String(envelope.at)),
           id: envelope.id === undefined ? undefined : String(envelope.id)
         }),
-        catch: (error) => usage(`${where}: ${message(error)}`)
+        catch: (error) => usage(`${where}: ${errorMessage(error)}`)
       })
       entries.push({ line: index + 1, job, payload: envelope.payload ?? {}, timing })
     }

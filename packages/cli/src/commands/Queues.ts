@@ -7,12 +7,12 @@ import { Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, note, print, printJson, table } from "../internal/output.ts"
-import { formatMillis, parseQueueName } from "../internal/values.ts"
+import { errorMessage, formatMillis, parseQueueName } from "../internal/values.ts"
 import * as Logging from "../Logging.ts"
 
 const names = Argument.String("queue").pipe(
   Argument.withDescription("Queue name(s)"),
-  Argument.mapTryCatch(parseQueueName, (error) => (error as Error).message),
+  Argument.mapTryCatch(parseQueueName, errorMessage),
   Argument.atLeast(1)
 )
 

@@ -10,7 +10,7 @@ import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, print, printJson, stdoutIsTty, table, truncate } from "../internal/output.ts"
 import { markStopsOnSignal } from "../internal/shutdown.ts"
-import { formatMillis, parsePositiveDuration } from "../internal/values.ts"
+import { errorMessage, formatMillis, parsePositiveDuration } from "../internal/values.ts"
 import * as Logging from "../Logging.ts"
 
 /** Everything `stats` shows. */
@@ -106,7 +106,7 @@ export const command = Command.make(
     interval: Flag.String("interval").pipe(
       Flag.withMetavar("DURATION"),
       Flag.withDescription("With --watch: time between refreshes (default 2s)"),
-      Flag.mapTryCatch(parsePositiveDuration, (error) => (error as Error).message),
+      Flag.mapTryCatch(parsePositiveDuration, errorMessage),
       Flag.withDefault(2000)
     )
   },

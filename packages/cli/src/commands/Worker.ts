@@ -13,12 +13,16 @@ import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { CliFailure, failed } from "../CliFailure.ts"
 import { markStopsOnSignal } from "../internal/shutdown.ts"
-import { formatMillis, parsePositiveDuration, parseQueueSpec, parseWholeNumber } from "../internal/values.ts"
+import {
+  errorMessage,
+  formatMillis,
+  parsePositiveDuration,
+  parseQueueSpec,
+  parseWholeNumber
+} from "../internal/values.ts"
 import * as JobLog from "../JobLog.ts"
 import * as JobsModule from "../JobsModule.ts"
 import * as Logging from "../Logging.ts"
-
-const message = (error: unknown) => (error as Error).message
 
 /** The worker's flags. */
 export const flags = {
@@ -31,7 +35,7 @@ export const flags = {
     Flag.withAlias("q"),
     Flag.withMetavar("NAME[:WEIGHT]"),
     Flag.withDescription("Queue to work, repeatable; weights give a weighted random order (default: default)"),
-    Flag.mapTryCatch(parseQueueSpec, message),
+    Flag.mapTryCatch(parseQueueSpec, errorMessage),
     Flag.atLeast(0)
   ),
   strict: Flag.Boolean("strict").pipe(
@@ -42,13 +46,13 @@ export const flags = {
     Flag.withAlias("c"),
     Flag.withMetavar("N"),
     Flag.withDescription("Jobs run at once (default 25)"),
-    Flag.mapTryCatch(parseWholeNumber(1), message),
+    Flag.mapTryCatch(parseWholeNumber(1), errorMessage),
     Flag.withDefault(25)
   ),
   shutdownTimeout: Flag.String("shutdown-timeout").pipe(
     Flag.withMetavar("DURATION"),
     Flag.withDescription("How long shutdown waits for running jobs before interrupting them (default 25s)"),
-    Flag.mapTryCatch(parsePositiveDuration, message),
+    Flag.mapTryCatch(parsePositiveDuration, errorMessage),
     Flag.withDefault(25_000)
   )
 }

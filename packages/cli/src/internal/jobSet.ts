@@ -13,7 +13,7 @@ import { failed, usage } from "../CliFailure.ts"
 import * as Logging from "../Logging.ts"
 import { count, note, print, printJson, table, truncate } from "./output.ts"
 import * as Progress from "./progress.ts"
-import { formatMillis, parseWholeNumber } from "./values.ts"
+import { errorMessage, formatMillis, parseWholeNumber } from "./values.ts"
 
 /** How a set is named on the command line and in messages. */
 export interface SetNames {
@@ -65,12 +65,12 @@ const listCommand = (names: SetNames) =>
       limit: Flag.Int("limit").pipe(
         Flag.withAlias("n"),
         Flag.withDescription("Jobs per page (default 25)"),
-        Flag.mapTryCatch(parseWholeNumber(1), (error) => (error as Error).message),
+        Flag.mapTryCatch(parseWholeNumber(1), errorMessage),
         Flag.withDefault(25)
       ),
       offset: Flag.Int("offset").pipe(
         Flag.withDescription("Skip this many jobs (default 0)"),
-        Flag.mapTryCatch(parseWholeNumber(0), (error) => (error as Error).message),
+        Flag.mapTryCatch(parseWholeNumber(0), errorMessage),
         Flag.withDefault(0)
       ),
       all: Flag.Boolean("all").pipe(Flag.withDescription("List every job, page by page"), Flag.withDefault(false)),

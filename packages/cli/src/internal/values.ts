@@ -16,6 +16,9 @@ const units: Record<string, number> = {
   d: 86_400_000
 }
 
+/** The message of what a parser threw: the text a flag's error shows. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
 /** `250ms`, `30s`, `5m`, `1.5h`, `2d`, or Effect's `"30 seconds"`; milliseconds out. */
 export const parseDuration = (text: string): number => {
   const trimmed = text.trim()

@@ -2,7 +2,7 @@
  * Payload encoding for the client and decoding for the worker: schema → JSON value →
  * text, with every refusal phrased as `Job.payload.path: problem`.
  */
-import { Effect, Predicate, Schema, SchemaIssue } from "effect"
+import { Effect, Exit, Predicate, Schema, SchemaIssue } from "effect"
 import { InvalidPayload, PayloadTooLarge } from "../JobErrors.ts"
 
 type Issue = { readonly path: string; readonly message: string }
@@ -78,6 +78,37 @@ export const findNonJson = (value: unknown, path: string, seen: Set<object> = ne
   }
 }
 
+/**
+ * Whether `JSON.stringify` keeps `value` as it is, without building paths (the hot path's
+ * check): stricter than `findNonJson` (it also gives up on very deep values, which may be
+ * circular), so whatever it accepts, `findNonJson` accepts too.
+ */
+const isPlainJson = (value: unknown, depth: number): boolean => {
+  if (value === null) return true
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true
+    case "number":
+      return Number.isFinite(value)
+    case "object": {
+      if (depth > 64) return false
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false
+        return true
+      }
+      const proto = Object.getPrototypeOf(value)
+      if (proto !== Object.prototype && proto !== null) return false
+      for (const key in value) {
+        if (Object.hasOwn(value, key) && !isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false
+      }
+      return true
+    }
+    default:
+      return false
+  }
+}
+
 /** UTF-8 length of a string without allocating. */
 export const utf8Length = (text: string): number => {
   let bytes = 0
@@ -100,6 +131,13 @@ export interface PayloadCodec {
     payload: unknown,
     maxBytes: number
   ) => Effect.Effect<string, InvalidPayload | PayloadTooLarge>
+  /**
+   * `encode` for the common case without an effect: the JSON text of a payload that is
+   * clearly valid, or `undefined` when `encode` must decide (a refused payload, a schema that
+   * does not answer at once, a value that needs a closer look, a size near the limit); `encode`
+   * then makes the same checks and fails with the usual errors.
+   */
+  readonly encodeNow: (payload: unknown, maxBytes: number) => string | undefined
   readonly decode: (text: string) => Effect.Effect<unknown, string>
 }
 
@@ -109,6 +147,15 @@ export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
   const decodeSchema = Schema.decodeUnknownEffect(codec)
   const parseOptions = { errors: "all", reportInput: true } as const
   return {
+    encodeNow: (payload, maxBytes) => {
+      // The default parse options: `encode`'s (all errors, with inputs) only shape failures.
+      // A schema that answers at once gives its `Exit` directly.
+      const result: unknown = encodeSchema(payload)
+      if (!Exit.isExit(result) || !Exit.isSuccess(result) || !isPlainJson(result.value, 0)) return undefined
+      const text = JSON.stringify(result.value)
+      // Most payloads are far below the limit even at 3 bytes a character: skip the count.
+      return text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes ? text : undefined
+    },
     encode: (jobName, payload, maxBytes) =>
       encodeSchema(payload, parseOptions).pipe(
         Effect.mapError(

@@ -16,8 +16,7 @@ import { Effect, Exit } from "effect"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
-
-type QueueStoreError = QueueStore.QueueStoreError
+import * as TickBatch from "./tickBatch.ts"
 
 const outcomeByLetter: Readonly<Record<string, QueueStore.EnqueueOutcome>> = {
   e: "enqueued",
@@ -86,6 +85,29 @@ export const make = (
       return tryIt
     })
 
+  /** One `enqueue-5` call writing `jobs` (all of `queue`, ids already cleared); their outcomes. */
+  const writeJobs = (queue: string, jobs: ReadonlyArray<QueueStore.NewJob>) => {
+    const keys = keysOf(queue)
+    const args: Array<Arg> = [keys.wake]
+    for (const job of jobs) {
+      args.push(
+        job.id,
+        job.name,
+        job.payload,
+        safeMillis(job.delayMillis),
+        job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
+        job.idGenerated === true ? "" : "1"
+      )
+    }
+    return Effect.flatMap(
+      run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args),
+      (reply) => {
+        const outcomes = outcomesOf(reply, jobs.length)
+        return outcomes === undefined ? Effect.fail(badReply(reply)) : Effect.succeed(outcomes)
+      }
+    )
+  }
+
   const writeChunk = (
     queue: string,
     jobs: ReadonlyArray<QueueStore.NewJob>,
@@ -93,7 +115,6 @@ export const make = (
     results: Array<QueueStore.EnqueueResult>
   ) =>
     Effect.gen(function* () {
-      const keys = keysOf(queue)
       // Only ids the caller chose go through the id index.
       const chosen = chunk.filter((i) => jobs[i]!.idGenerated !== true)
       const write: Array<number> =
@@ -111,106 +132,32 @@ export const make = (
       if (write.length === 0) return
       // Both kinds in one chunk: keep the caller's order.
       if (chosen.length > 0 && chosen.length < chunk.length) write.sort((a, b) => a - b)
-      const args: Array<Arg> = [keys.wake]
-      for (const i of write) {
-        const job = jobs[i]!
-        args.push(
-          job.id,
-          job.name,
-          job.payload,
-          safeMillis(job.delayMillis),
-          job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
-          job.idGenerated === true ? "" : "1"
-        )
-      }
-      const reply = yield* run(
-        "enqueue",
-        lua.enqueue,
-        [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats],
-        args
+      const outcomes = yield* writeJobs(
+        queue,
+        write.map((i) => jobs[i]!)
       )
-      const outcomes = outcomesOf(reply, write.length)
-      if (outcomes === undefined) return yield* Effect.fail(badReply(reply))
       write.forEach((i, k) => {
         results[i] = { id: jobs[i]!.id, outcome: outcomes[k]! }
       })
     })
 
-  // Concurrent single jobs with generated ids (the common `enqueue`) are coalesced by hand, as
-  // acks are: the first of a tick schedules a flush after the current microtasks, which writes
-  // every job added meanwhile in one script call per queue (per chunk), in the callers' order.
-  // Generated ids skip the id index, so nothing else is needed; a failed call fails its chunk.
-  // A chunk of more than `splitAbove` jobs answers its callers in two halves (see `writeSingles`).
-  type PendingEnqueue = {
-    readonly job: QueueStore.NewJob
-    readonly resume: (exit: Exit.Exit<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>) => void
-  }
-  let pending = new Map<string, Array<PendingEnqueue>>()
-  const splitAbove = 32
-  const writeSingles = (queue: string, chunk: ReadonlyArray<PendingEnqueue>) => {
-    const keys = keysOf(queue)
-    const args: Array<Arg> = [keys.wake]
-    for (const { job } of chunk) {
-      args.push(
-        job.id,
-        job.name,
-        job.payload,
-        safeMillis(job.delayMillis),
-        job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
-        ""
-      )
-    }
-    return remember(queue).pipe(
-      Effect.andThen(
-        run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args)
+  // Concurrent single jobs with generated ids (the common `enqueue`) share one script call
+  // per queue per tick, in the callers' order. Generated ids skip the id index, so nothing else
+  // is needed; a failed call fails its chunk. A big batch answers its callers in two halves, a
+  // macrotask apart: the enqueues the first half issues next are written while the second
+  // half runs, so Redis and this process work at the same time instead of taking turns.
+  const singleRequest = TickBatch.make(
+    runFork,
+    (queue, jobs: ReadonlyArray<QueueStore.NewJob>) =>
+      remember(queue).pipe(
+        Effect.andThen(writeJobs(queue, jobs)),
+        Effect.map((outcomes) => outcomes.map((outcome, i) => Exit.succeed([{ id: jobs[i]!.id, outcome }])))
       ),
-      // Every waiting caller is resumed, whatever happens (a defect too), so none hangs.
-      Effect.matchCause({
-        onFailure: (cause) => {
-          for (const entry of chunk) entry.resume(Exit.failCause(cause))
-        },
-        onSuccess: (reply) => {
-          const outcomes = outcomesOf(reply, chunk.length)
-          if (outcomes === undefined) {
-            const error = Exit.fail(badReply(reply))
-            for (const entry of chunk) entry.resume(error)
-            return
-          }
-          const resume = (from: number, to: number) => {
-            for (let i = from; i < to; i++) {
-              const entry = chunk[i]!
-              entry.resume(Exit.succeed([{ id: entry.job.id, outcome: outcomes[i]! }]))
-            }
-          }
-          // A big chunk resumes its callers in two halves, a macrotask apart: the enqueues the
-          // first half issues next are then written while the second half runs, so Redis and
-          // this process work at the same time instead of taking turns.
-          if (chunk.length < splitAbove) return resume(0, chunk.length)
-          const half = chunk.length >> 1
-          resume(0, half)
-          setImmediate(() => resume(half, chunk.length))
-        }
-      })
-    )
-  }
-  const flush = () => {
-    const batch = pending
-    pending = new Map()
-    for (const [queue, entries] of batch) {
-      for (const chunk of chunks(entries)) runFork(writeSingles(queue, chunk))
-    }
-  }
+    { answerInHalvesFrom: 32 }
+  )
   const single = (job: QueueStore.NewJob) =>
     // A malformed queue name goes the general way, where `checkQueue` refuses it.
-    !queuePattern.test(job.queue)
-      ? many([job])
-      : Effect.callback<ReadonlyArray<QueueStore.EnqueueResult>, QueueStoreError>((resume) => {
-          if (pending.size === 0) queueMicrotask(flush)
-          const entries = pending.get(job.queue)
-          const entry: PendingEnqueue = { job, resume }
-          if (entries === undefined) pending.set(job.queue, [entry])
-          else entries.push(entry)
-        })
+    !queuePattern.test(job.queue) ? many([job]) : singleRequest(job.queue, job)
 
   const many = (jobs: ReadonlyArray<QueueStore.NewJob>) =>
     Effect.gen(function* () {

@@ -19,14 +19,20 @@ interface Pending<In, Out> {
  * `send(queue, inputs)` answers one exit per input, in order: one input can fail (its job's
  * record is broken) while the others of its call succeed. The returned function adds one
  * input for `queue` and waits for its answer.
+ *
+ * `answerInHalvesFrom: n`: a call of `n` inputs or more answers its callers in two halves, a
+ * macrotask apart, so the work the first half's callers issue next can reach Redis while the
+ * second half still runs (for producers that send again as soon as they are answered).
  */
 export const make = <In, Out>(
   runFork: (effect: Effect.Effect<void>) => unknown,
   send: (
     queue: string,
     inputs: ReadonlyArray<In>
-  ) => Effect.Effect<ReadonlyArray<Exit.Exit<Out, QueueStoreError>>, QueueStoreError>
+  ) => Effect.Effect<ReadonlyArray<Exit.Exit<Out, QueueStoreError>>, QueueStoreError>,
+  options: { readonly answerInHalvesFrom?: number | undefined } = {}
 ): ((queue: string, input: In) => Effect.Effect<Out, QueueStoreError>) => {
+  const halvesFrom = options.answerInHalvesFrom ?? Infinity
   let pending = new Map<string, Array<Pending<In, Out>>>()
 
   const sendChunk = (queue: string, chunk: ReadonlyArray<Pending<In, Out>>) =>
@@ -39,9 +45,15 @@ export const make = <In, Out>(
       // Every waiting caller is resumed, whatever happens (a defect, an interruption), so none hangs.
       Effect.onExit((exit) =>
         Effect.sync(() => {
-          chunk.forEach((entry, i) => {
-            entry.resume(Exit.isSuccess(exit) ? (exit.value[i] ?? missingAnswer) : Exit.failCause(exit.cause))
-          })
+          const answer = (from: number, to: number) => {
+            for (let i = from; i < to; i++) {
+              chunk[i]!.resume(Exit.isSuccess(exit) ? (exit.value[i] ?? missingAnswer) : Exit.failCause(exit.cause))
+            }
+          }
+          if (Exit.isFailure(exit) || chunk.length < halvesFrom) return answer(0, chunk.length)
+          const half = chunk.length >> 1
+          answer(0, half)
+          setImmediate(() => answer(half, chunk.length))
         })
       ),
       Effect.ignore

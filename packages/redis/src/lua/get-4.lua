@@ -11,12 +11,10 @@
   Returns four entries per id: record, payload, error lines, reason (each nil when absent).
   Codes: none.
 ]]
+--- @include "jobFields"
+
 local out = {}
 for i = 1, #ARGV do
-  local id = ARGV[i]
-  out[#out + 1] = redis.call("HGET", KEYS[1], id)
-  out[#out + 1] = redis.call("HGET", KEYS[2], id)
-  out[#out + 1] = redis.call("HGET", KEYS[3], id)
-  out[#out + 1] = redis.call("HGET", KEYS[4], id)
+  appendJobFields(out, ARGV[i], KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 end
 return out

@@ -15,6 +15,8 @@
   lines, reason.
   Codes: none.
 ]]
+--- @include "jobFields"
+
 local offset = tonumber(ARGV[1])
 local stop = offset + tonumber(ARGV[2]) - 1
 local range
@@ -28,9 +30,6 @@ for i = 1, #range, 2 do
   local id = range[i]
   jobs[#jobs + 1] = id
   jobs[#jobs + 1] = range[i + 1]
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[2], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[3], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[4], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[5], id)
+  appendJobFields(jobs, id, KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 end
 return { redis.call("ZCARD", KEYS[1]), jobs }

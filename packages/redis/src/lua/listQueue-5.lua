@@ -13,14 +13,13 @@
   Returns {total, jobs}: jobs has five entries per job: id, record, payload, error lines, reason.
   Codes: none.
 ]]
+--- @include "jobFields"
+
 local offset = tonumber(ARGV[1])
 local ids = redis.call("LRANGE", KEYS[1], offset, offset + tonumber(ARGV[2]) - 1)
 local jobs = {}
 for _, id in ipairs(ids) do
   jobs[#jobs + 1] = id
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[2], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[3], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[4], id)
-  jobs[#jobs + 1] = redis.call("HGET", KEYS[5], id)
+  appendJobFields(jobs, id, KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 end
 return { redis.call("LLEN", KEYS[1]), jobs }
