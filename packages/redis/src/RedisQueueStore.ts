@@ -155,7 +155,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   /**
    * Per lease, whether the ack completed it, read from an ack reply (`ack-7`, or the `acks`
    * of `claim-11`); and the ids to free in the id index: completed jobs whose id the caller
-   * chose (deleted at once, unless retention keeps them) and those the retention trim deleted.
+   * chose (deleted at once, unless retention keeps them) and, with retention, those deleted
+   * anyway (record missing, or trimmed).
    */
   const ackOutcome = (leases: ReadonlyArray<Lease>, reply: ReadonlyArray<unknown>) => {
     const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(reply.slice(leases.length))

@@ -316,6 +316,27 @@ describe("RedisQueueStore", () => {
     )
   )
 
+  it.live("with retention, frees the id of an acked job whose record had vanished", () =>
+    withStore(
+      (store, io, prefix) =>
+        Effect.gen(function* () {
+          const k = RedisKeys.queueKeys(prefix, "default")
+          yield* store.enqueue([newJob("vanished")])
+          const [claimed] = yield* claimAll(store, 1)
+          // Someone deleted the record by hand while the job ran.
+          yield* io.send("HDEL", k.meta, "vanished")
+          assert.strictEqual(yield* store.ack([{ id: claimed!.id, token: claimed!.token }]), 1)
+          assert.isTrue(Option.isNone(yield* store.get("vanished")))
+          // Nothing is kept for it, so the id index lets go of it (in the background).
+          const indexed = () => io.send("HGET", RedisKeys.idsIndex(prefix), "vanished")
+          for (let i = 0; i < 100 && (yield* indexed()) !== null; i++) yield* Effect.sleep("5 millis")
+          assert.strictEqual(yield* indexed(), null)
+          assert.deepStrictEqual(yield* store.enqueue([newJob("vanished")]), [{ id: "vanished", outcome: "enqueued" }])
+        }),
+      { completed: { keepLast: 3 } }
+    )
+  )
+
   it.live("drops completed jobs older than keepFor", () =>
     withStore(
       (store) =>

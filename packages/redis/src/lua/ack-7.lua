@@ -18,7 +18,7 @@
   ARGV[i+1] token  string
 
   Returns one integer per pair (1 completed, 0 lease not held: nothing changed), then the
-  ids the trim deleted.
+  ids deleted although retention is on (record missing, or trimmed).
   Codes: -2 malformed arguments.
 
   Running it twice completes nothing the second time: the tokens are gone.

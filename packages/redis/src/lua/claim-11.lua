@@ -38,8 +38,8 @@
     promoted  int    jobs moved from scheduled/retry to ready
     jobs      array  five entries per job: id, token, record, payload, error lines
     dropped   array  ids found in the ready list without a readable record (removed)
-    acks      array  one integer per pair (1 completed, 0 lease not held), then the ids the
-                     retention trim deleted
+    acks      array  one integer per pair (1 completed, 0 lease not held), then the ids
+                     deleted although retention is on (record missing, or trimmed)
     nextDue   int    when the ready list ran dry (fewer than `limit` > 0 ids popped) or the
                      queue is paused: the earliest due time of a scheduled or retry job, ms
                      (-1 when none or paused), so an idle worker knows how long to sleep

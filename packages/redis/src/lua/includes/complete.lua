@@ -7,7 +7,7 @@
 -- ARGV from index `first`: retain ("1" keeps completed jobs, "" deletes them), keepLast
 -- (-1 = no limit), keepFor ms (-1 = no limit), then id/token pairs.
 -- Returns one integer per pair (1 completed, 0 lease not held: nothing changed), then the
--- ids the trim deleted; nil when the arguments are malformed.
+-- ids deleted instead of kept (record missing, or trimmed); nil when the arguments are malformed.
 local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey, statsKey, completedKey, first)
   if #ARGV < first + 2 or (#ARGV - first - 2) % 2 ~= 0 then return nil end
   local retain = ARGV[first] == "1"
@@ -59,6 +59,8 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     callEach("HDEL", metaKey, gone)
     callEach("HDEL", payloadKey, gone)
     callEach("HDEL", errorsKey, gone)
+    -- Deleted, not kept: the caller frees their ids like the trimmed ones.
+    for _, id in ipairs(gone) do results[#results + 1] = id end
   end
   local function forget(trimmed)
     if #trimmed == 0 then return end
