@@ -9,7 +9,7 @@ import { Context, Effect, Layer, Scope } from "effect"
 import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import type * as Job from "./Job.ts"
 
-/** A handler ready to run: its requirements are already provided. */
+/** A registered handler. Its run gets its own `Scope`; its other services come from `provideServices`. */
 export interface RegisteredHandler {
   readonly job: Job.Any
   readonly run: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown>
@@ -21,6 +21,13 @@ export class JobRegistry extends Context.Service<
   {
     readonly get: (name: string) => RegisteredHandler | undefined
     readonly names: ReadonlyArray<string>
+    /**
+     * Provides the services the handlers captured when the layer was built. What the effect
+     * already has wins (a run's own middleware services, spans and log annotations are added
+     * inside it). Wrap the whole run: the merge is remembered for the last context seen, so
+     * the runs of one worker, which start from the same context, share one.
+     */
+    readonly provideServices: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   }
 >()("@effect-jobs/core/JobRegistry") {}
 
@@ -38,9 +45,17 @@ export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
   Effect.gen(function* () {
     // The layer's own Scope is left out: a job's resources close when the job ends.
     const captured = Context.omit(Scope.Scope)(yield* Effect.context<Requirements<Handlers>>())
-    // What the run already has (middleware services, spans, log annotations) wins over the
-    // services captured when the layer was built.
-    const withServices = (context: Context.Context<never>) => Context.merge(captured, context)
+    // What the run already has wins over the services captured when the layer was built.
+    // Merging copies both contexts, so the last merge is kept for the next run.
+    let lastContext: unknown
+    let lastMerged: unknown
+    const withServices = <R>(context: Context.Context<R>): Context.Context<R> => {
+      if (context !== lastContext) {
+        lastContext = context
+        lastMerged = Context.merge(captured, context)
+      }
+      return lastMerged as Context.Context<R>
+    }
     const byName = new Map<string, RegisteredHandler>()
     for (const handler of handlers) {
       if (byName.has(handler.job.name)) {
@@ -50,14 +65,15 @@ export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
         job: handler.job,
         run: (payload, info) =>
           Effect.scoped(
-            Effect.updateContext(
-              Effect.suspend(() => handler.run(payload, info)),
-              withServices
-            ) as Effect.Effect<unknown, unknown, Scope.Scope>
+            Effect.suspend(() => handler.run(payload, info)) as Effect.Effect<unknown, unknown, Scope.Scope>
           )
       })
     }
-    return JobRegistry.of({ get: (name) => byName.get(name), names: [...byName.keys()] })
+    return JobRegistry.of({
+      get: (name) => byName.get(name),
+      names: [...byName.keys()],
+      provideServices: (effect) => Effect.updateContext(effect, withServices)
+    })
   })
 
 /** The registry as a layer; requires what the handlers require. */

@@ -266,7 +266,7 @@ export const make = (options: ProcessorOptions) => {
           })
         })
       })
-    ).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }))
+    ).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }), registry.provideServices)
 
   return process
 }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Duration, Effect, Option, Schedule, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { CurrentJob, Job, type JobEvents, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
@@ -353,6 +353,33 @@ describe("Processor", () => {
       })
     )
   })
+
+  it.effect("gives every run the services its handlers' layer captured; the run's own context wins", () =>
+    Effect.gen(function* () {
+      class Greeting extends Context.Service<Greeting, string>()("test/Greeting") {}
+      class Region extends Context.Service<Region, string>()("test/Region") {}
+      const Greet = Job.make("Greet", { payload: { n: Schema.Number } })
+      const heard: Array<string> = []
+      const handlers = JobRegistry.layer(
+        Greet.handle(() =>
+          Effect.gen(function* () {
+            heard.push(`${yield* Greeting} in ${yield* Region}`)
+          })
+        )
+      ).pipe(Layer.provide(Layer.succeed(Greeting, "from the layer")), Layer.provide(Layer.succeed(Region, "eu")))
+      const polite: Middleware.JobMiddleware = (run, job) =>
+        job.attempt === 1 && heard.length === 1 ? Effect.provideService(run, Greeting, "from middleware") : run
+      yield* Effect.gen(function* () {
+        yield* Greet.enqueue({ n: 1 })
+        yield* Greet.enqueue({ n: 2 })
+        yield* Greet.enqueue({ n: 3 })
+        // The worker runs where Region is "us": the worker's context is the run's, so it wins.
+        yield* startWorker({ middleware: [polite], concurrency: 1 }).pipe(Effect.provideService(Region, "us"))
+        yield* settle
+        assert.deepStrictEqual(heard, ["from the layer in us", "from middleware in us", "from the layer in us"])
+      }).pipe(Effect.provide(jobsLayer(handlers)))
+    })
+  )
 
   it.effect("provides CurrentJob to the handler with its id and attempt", () =>
     Effect.gen(function* () {
