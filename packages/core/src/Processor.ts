@@ -105,14 +105,19 @@ export const make = (options: ProcessorOptions) => {
   }
   const ack = options.ack ?? ((lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0))
 
-  // Attributed metrics are built once per job and queue: building one per update is costly.
-  const metricsCache = new Map<string, ReturnType<typeof attributedMetrics>>()
+  // Attributed metrics are built once per queue and job name (building one per update is
+  // costly), found by two lookups that allocate nothing.
+  const metricsCache = new Map<string, Map<string, ReturnType<typeof attributedMetrics>>>()
   const metricsFor = (job: ClaimedJob) => {
-    const key = `${job.queue}\u0000${job.name}`
-    let metrics = metricsCache.get(key)
+    let byName = metricsCache.get(job.queue)
+    if (byName === undefined) {
+      byName = new Map()
+      metricsCache.set(job.queue, byName)
+    }
+    let metrics = byName.get(job.name)
     if (metrics === undefined) {
       metrics = attributedMetrics({ job: job.name, queue: job.queue })
-      metricsCache.set(key, metrics)
+      byName.set(job.name, metrics)
     }
     return metrics
   }
