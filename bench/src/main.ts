@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- options]`: effect-jobs side by side with BullMQ on one `redis-server`
- * of the harness's own, producer and workers in separate processes.
+ * `npm run bench [-- options]`: effect-jobs side by side with BullMQ (and Sidekiq, where Ruby
+ * with the sidekiq gem is installed) on one `redis-server` of the harness's own, producer and
+ * workers in separate processes.
  *
  * Options:
- *   --quick              small sizes, one repeat (under a minute)
+ *   --quick              small sizes, one repeat (under a minute; ~2.5 with Sidekiq's pollers)
  *   --only a,b           scenarios (enqueue, drain, latency, scheduled, retry, scaleout) or
  *                        variant ids (drain/c25, latency/1000, …)
- *   --systems a,b        effect-jobs, bullmq (default both)
+ *   --systems a,b        effect-jobs, bullmq, sidekiq (default all; sidekiq only where Ruby with the
+ *                        sidekiq gem is installed, e.g. Debian's `apt-get install ruby-sidekiq`)
  *   --repeats N          repeats per variant (default 3, quick 1)
  *   --out FILE           JSON of every run (default results/latest.json, quick results/quick.json)
  *   --profile            write a .cpuprofile of every producer and worker to results/profiles/
@@ -52,8 +54,24 @@ const list = <A extends string>(text: string | undefined, allowed: ReadonlyArray
   return items as Array<A>
 }
 
+/** Sidekiq rows need Ruby with the sidekiq gem: its versions, or why there are no such rows. */
+const sidekiq = ((): { readonly found: boolean; readonly line: string } => {
+  const probe = spawnSync("ruby", ["-e", "require 'sidekiq'; print Sidekiq::VERSION, ' ', RUBY_VERSION"], {
+    encoding: "utf8"
+  })
+  if (probe.error !== undefined || probe.status !== 0) {
+    return { found: false, line: "Sidekiq: skipped (ruby-sidekiq not installed)" }
+  }
+  const [gem, ruby] = probe.stdout.trim().split(" ")
+  return { found: true, line: `Sidekiq ${gem} (ruby ${ruby})` }
+})()
+
 const only = options.only?.split(",").map((s) => s.trim()) ?? [...scenarioNames]
-const systems = list<SystemName>(options.systems, allSystems, "systems")
+const available = allSystems.filter((system) => system !== "sidekiq" || sidekiq.found)
+if (!sidekiq.found && options.systems?.split(",").some((s) => s.trim() === "sidekiq")) {
+  throw new Error("--systems sidekiq: ruby with the sidekiq gem not found (Debian: apt-get install ruby-sidekiq)")
+}
+const systems = list<SystemName>(options.systems, available, "systems")
 const base = options.quick ? quickSizes : fullSizes
 const sizes = { ...base, repeats: options.repeats === undefined ? base.repeats : Number(options.repeats) }
 const outFile = Path.resolve(
@@ -90,13 +108,6 @@ const codeVersion = (): string => {
   } catch {
     return "unknown"
   }
-}
-
-/** Sidekiq rows need Ruby with the sidekiq gem; say why they are missing. */
-const sidekiqLine = (): string => {
-  const probe = spawnSync("ruby", ["-e", "require 'sidekiq'; print Sidekiq::VERSION"], { encoding: "utf8" })
-  if (probe.error !== undefined || probe.status !== 0) return "Sidekiq: skipped (ruby-sidekiq not installed)"
-  return `Sidekiq: skipped (ruby with sidekiq ${probe.stdout.trim()} found, but this harness has no Sidekiq driver yet)`
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`)
@@ -136,6 +147,7 @@ const main = async () => {
     memoryGiB: Math.round(Os.totalmem() / 2 ** 30),
     redis: server.version,
     bullmq: version("bullmq"),
+    sidekiq: sidekiq.line,
     effect: version("effect"),
     ioredis: version("ioredis"),
     commit: gitCommit(),
@@ -147,7 +159,7 @@ const main = async () => {
   log(
     `Node ${meta.node}, redis-server ${meta.redis} (own instance, ${server.url}), BullMQ ${meta.bullmq}, effect ${meta.effect}, ${meta.cpu}`
   )
-  log(sidekiqLine())
+  log(sidekiq.line)
   log(`${total} runs: ${plan.map((v) => v.id).join(", ")} × ${systems.join(", ")} × ${sizes.repeats}\n`)
 
   const records: Array<RunRecord> = []
@@ -271,7 +283,7 @@ const main = async () => {
     `${records.length} runs in ${wallMinutes.toFixed(1)} min; load average ${meta.loadAtStart.join(" ")} at the start, ${loadAtEnd.join(" ")} at the end`,
     loadLine,
     codeLine,
-    sidekiqLine(),
+    sidekiq.line,
     "",
     `${medians}; ↑ higher is better, ↓ lower is better.`,
     "",

@@ -2,7 +2,7 @@
  * Read-only looks at each system's keys, so the parent can tell when a queue is drained and
  * count what was written without going through either client library.
  */
-import { queueName, type SystemName } from "./protocol.ts"
+import { nowMillis, queueName, type SystemName } from "./protocol.ts"
 import type { RespClient } from "./redis.ts"
 
 type Command = ReadonlyArray<string>
@@ -12,6 +12,11 @@ interface Probe {
   readonly unsettled: ReadonlyArray<Command>
   /** Commands whose replies sum to the jobs waiting to run now or later. */
   readonly waiting: ReadonlyArray<Command>
+  /**
+   * Polls in a row that must see nothing unsettled (default 1): more where a job moves
+   * between keys in separate commands and can be in none for a moment.
+   */
+  readonly confirmations?: number
 }
 
 const bull = (key: string) => `bull:${queueName}:${key}`
@@ -46,6 +51,26 @@ const probes: Record<SystemName, () => Promise<Probe>> = {
       ["LLEN", bull("wait")],
       ["ZCARD", bull("delayed")]
     ]
+  }),
+  // Sidekiq 6.4's basic fetch takes a job off the queue with BRPOP and keeps it only in the
+  // process until it finishes or is written to the retry set: running jobs are in Redis only
+  // in the `<identity>:workers` hashes its heartbeat rewrites every 5 s, too stale to end a
+  // drain on. Unsettled is queue + scheduled + retrying; a job still running when that reaches
+  // 0 finishes during graceful shutdown and counts in the worker's runs. The poller moves a due
+  // retry with ZREM then LPUSH, and a failing job is in no key until its retry is written:
+  // two empty polls in a row end a run (dated from the first), and a run still cut short
+  // shows as a missing retry in the "handler runs" note.
+  sidekiq: async () => ({
+    confirmations: 2,
+    unsettled: [
+      ["LLEN", `queue:${queueName}`],
+      ["ZCARD", "schedule"],
+      ["ZCARD", "retry"]
+    ],
+    waiting: [
+      ["LLEN", `queue:${queueName}`],
+      ["ZCARD", "schedule"]
+    ]
   })
 }
 
@@ -63,20 +88,29 @@ export const waitingJobs = async (redis: RespClient, system: SystemName): Promis
   sum(redis, (await probes[system]()).waiting)
 
 /**
- * Resolves when nothing is left unsettled, polling every `everyMillis`; rejects after
- * `timeoutMillis` with the count still pending.
+ * Resolves when nothing is left unsettled, polling every `everyMillis`, with the time
+ * (`nowMillis`) of the poll that first saw it so; rejects after `timeoutMillis` with the
+ * count still pending.
  */
 export const waitSettled = async (
   redis: RespClient,
   system: SystemName,
   timeoutMillis: number,
   everyMillis = 5
-): Promise<void> => {
+): Promise<number> => {
   const deadline = performance.now() + timeoutMillis
-  const { unsettled } = await probes[system]()
+  const { confirmations = 1, unsettled } = await probes[system]()
+  let empty = 0
+  let firstEmptyAt = 0
   for (;;) {
     const left = await sum(redis, unsettled)
-    if (left === 0) return
+    const at = nowMillis()
+    if (left === 0) {
+      if (empty++ === 0) firstEmptyAt = at
+      if (empty >= confirmations) return firstEmptyAt
+    } else {
+      empty = 0
+    }
     if (performance.now() > deadline) throw new Error(`${left} job(s) still unsettled after ${timeoutMillis} ms`)
     await new Promise((resolve) => setTimeout(resolve, everyMillis))
   }

@@ -10,16 +10,20 @@ import { load } from "./systems/System.ts"
 const main = async () => {
   const task = taskArgument<ProducerTask>()
   const system = await load(task.system)
-  const producer = await system.producer(task.url)
+  const producer = await system.producer(task.url, task.work)
   listen(async (message) => {
     if (message.type !== "go") return
     try {
       const usage = startUsage()
       const start = nowMillis()
       const replies = new Samples()
-      const written = await producer.run(task.work, (issuedAt) => replies.push(nowMillis() - issuedAt))
+      const written = await producer.run(task.work, (issuedAt, repliedAt = nowMillis()) =>
+        replies.push(repliedAt - issuedAt)
+      )
       const millis = nowMillis() - start
-      const used = usage()
+      const own = usage()
+      // A producer working in another process (Sidekiq) reports that process's usage.
+      const used = producer.usage?.() ?? own
       await producer.close()
       await send({
         type: "result",

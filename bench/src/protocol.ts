@@ -8,13 +8,17 @@
  */
 
 /** The systems compared. */
-export type SystemName = "effect-jobs" | "bullmq"
+export type SystemName = "effect-jobs" | "bullmq" | "sidekiq"
 
-/** Every system, in table order. */
-export const systems: ReadonlyArray<SystemName> = ["effect-jobs", "bullmq"]
+/** Every system, in table order (Sidekiq runs only where Ruby with the sidekiq gem is installed). */
+export const systems: ReadonlyArray<SystemName> = ["effect-jobs", "bullmq", "sidekiq"]
 
 /** Shown in tables. */
-export const systemLabel: Record<SystemName, string> = { "effect-jobs": "effect-jobs", bullmq: "BullMQ" }
+export const systemLabel: Record<SystemName, string> = {
+  "effect-jobs": "effect-jobs",
+  bullmq: "BullMQ",
+  sidekiq: "Sidekiq"
+}
 
 /** The queue every scenario uses. */
 export const queueName = "bench"

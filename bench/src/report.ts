@@ -1,6 +1,7 @@
 /**
  * Turns run records into the results table: one row per variant and metric, each system's
- * median with min–max over the repeats, and the ratio effect-jobs / BullMQ of the medians.
+ * median with min–max over the repeats, and the ratios effect-jobs / BullMQ and effect-jobs /
+ * Sidekiq of the medians (for the systems in the run).
  */
 import { type SystemName, systemLabel } from "./protocol.ts"
 import type { MetricDef, RunOutcome, Variant } from "./scenarios.ts"
@@ -97,10 +98,10 @@ const cell = (row: Row, system: SystemName): string => {
   return `${f(s.median)}${spread}${failed > 0 ? `, failed ×${failed}` : ""}`
 }
 
-/** effect-jobs median / BullMQ median. */
-export const ratio = (row: Row): number | undefined => {
+/** effect-jobs median / the other system's median. */
+export const ratio = (row: Row, other: SystemName = "bullmq"): number | undefined => {
   const ours = summarize(row.values["effect-jobs"] ?? [])
-  const theirs = summarize(row.values.bullmq ?? [])
+  const theirs = summarize(row.values[other] ?? [])
   if (ours === undefined || theirs === undefined || theirs.median === 0) return undefined
   return ours.median / theirs.median
 }
@@ -108,8 +109,8 @@ export const ratio = (row: Row): number | undefined => {
 /** The table as Markdown (readable as plain text too). */
 export const renderTable = (rows: ReadonlyArray<Row>, systems: ReadonlyArray<SystemName>): string => {
   const header = ["scenario", "metric", ...systems.map((s) => systemLabel[s])]
-  const both = systems.includes("effect-jobs") && systems.includes("bullmq")
-  if (both) header.push("effect-jobs / BullMQ")
+  const others = systems.includes("effect-jobs") ? systems.filter((s) => s !== "effect-jobs") : []
+  for (const other of others) header.push(`effect-jobs / ${systemLabel[other]}`)
   const lines: Array<Array<string>> = []
   let last = ""
   for (const row of rows) {
@@ -119,8 +120,8 @@ export const renderTable = (rows: ReadonlyArray<Row>, systems: ReadonlyArray<Sys
       `${row.metric.label} ${row.metric.better === "higher" ? "↑" : "↓"}`,
       ...systems.map((s) => cell(row, s))
     ]
-    if (both) {
-      const r = ratio(row)
+    for (const other of others) {
+      const r = ratio(row, other)
       line.push(r === undefined ? "–" : `${r.toFixed(2)}×`)
     }
     lines.push(line)

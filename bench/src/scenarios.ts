@@ -228,33 +228,39 @@ const drainRun = async (
   const cpuBefore = await bench.server.admin.cpuSeconds()
   const start = nowMillis()
   for (const w of workers) w.send({ type: "go" })
+  let settledAt: number
   try {
-    await waitSettled(bench.server.admin, system, bench.sizes.runTimeoutMillis)
+    settledAt = await waitSettled(bench.server.admin, system, bench.sizes.runTimeoutMillis)
   } catch (error) {
     for (const w of workers) w.kill()
     throw error
   }
-  const millis = nowMillis() - start
+  const millis = settledAt - start
   const redisCpu = (await bench.server.admin.cpuSeconds()) - cpuBefore
   const commands = await commandStats(bench.server)
   const results = await stopAll(workers, 60_000)
   const runs = results.reduce((n, r) => n + r.runs, 0)
   const expectedRuns = options.failOnce ? 2 * jobs : jobs
+  // Jobs a worker put back while stopping, or the settled check missed.
+  const left = await unsettledJobs(bench.server.admin, system)
   const notes: Array<string> = []
   if (waiting !== jobs) notes.push(`${waiting} of ${jobs} jobs were waiting after the preload`)
   if (runs !== expectedRuns) notes.push(`${runs} handler runs, expected ${expectedRuns}`)
+  if (left !== 0) notes.push(`${left} job(s) unsettled after the workers stopped`)
   return {
     metrics: {
       rate: jobs / (millis / 1000),
       workerCpu: results.reduce((s, r) => s + r.cpuSeconds, 0),
       redisCpu,
       peakRssMB: mb(Math.max(...results.map((r) => r.peakRssBytes))),
-      heapAfterGcMB: mb(Math.max(...results.map((r) => r.heapAfterGcBytes))),
+      // Not measured for Sidekiq (its Ruby heap is not a V8 heap): NaN, shown as "–".
+      heapAfterGcMB: mb(Math.max(...results.map((r) => r.heapAfterGcBytes ?? Number.NaN))),
       redisMBper100k: (mb(preload.memoryBytes) / jobs) * 100_000
     },
     detail: {
       millis,
       runs,
+      left,
       preload: { ...preload.result, redisCpu: preload.redisCpu, memoryBytes: preload.memoryBytes },
       workers: results,
       commandstats: commands

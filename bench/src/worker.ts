@@ -43,15 +43,25 @@ const main = async () => {
         gc?.()
         const heapAfterGcBytes = gc === undefined ? Number.NaN : process.memoryUsage().heapUsed
         await worker.close()
+        // Handlers that ran in another process (Sidekiq): its own counts, samples and usage.
+        const report = worker.report?.()
+        let measured = { ...used, heapUsedBytes, heapAfterGcBytes }
+        if (report !== undefined) {
+          runs = report.runs
+          firstRuns = report.firstRuns
+          for (const ms of report.pickup) pickup.push(ms)
+          for (const ms of report.lateness) lateness.push(ms)
+          const { cpuSeconds, cpuSystemSeconds, maxRssBytes, peakRssBytes, startRssBytes } = report
+          const heap = { heapUsedBytes: Number.NaN, heapAfterGcBytes: Number.NaN }
+          measured = { cpuSeconds, cpuSystemSeconds, maxRssBytes, peakRssBytes, startRssBytes, ...heap }
+        }
         await send({
           type: "result",
           runs,
           firstRuns,
           pickup: pickup.distribution(),
           lateness: lateness.distribution(),
-          heapUsedBytes,
-          heapAfterGcBytes,
-          ...used
+          ...measured
         })
         finish()
       }
