@@ -97,8 +97,9 @@ const gitCommit = (): string => {
 
 /**
  * The code under test as this run sees it: the commit plus a hash of uncommitted changes to
- * `packages/`. Children load the packages afresh for every run, so edits made while the
- * bench runs change the later runs; the table says when that happened.
+ * `packages/`. Children load the packages' compiled output afresh for every run, so edits
+ * compiled (`tsc -b`) while the bench runs change the later runs; the table says when the
+ * sources changed.
  */
 const codeVersion = (): string => {
   try {
@@ -111,6 +112,16 @@ const codeVersion = (): string => {
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`)
+
+/** Compiles the packages (`tsc -b`, incremental): the children load their `dist` output. */
+const buildPackages = () => {
+  const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
+  const packages = ["core", "redis"].map((name) => Path.join(benchDir, "..", "packages", name))
+  const build = spawnSync(process.execPath, [tsc, "-b", ...packages], { stdio: "inherit" })
+  if (build.status !== 0) {
+    throw new Error("compiling packages/core and packages/redis (tsc -b) failed: fix the errors above and run again")
+  }
+}
 
 const main = async () => {
   const all = variants(sizes)
@@ -125,6 +136,7 @@ const main = async () => {
   // Rows that reuse a planned variant's runs are not run again.
   const plan = chosen.filter((v) => v.run !== undefined && !(v.from ?? []).some((id) => picked.has(id)))
   const total = plan.length * sizes.repeats * systems.length
+  buildPackages()
   const server = await startRedisServer()
   const live = new Set<Child<ProducerResult> | Child<WorkerResult>>()
   const cleanup = async () => {

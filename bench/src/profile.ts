@@ -30,7 +30,7 @@ export const area = (frame: CallFrame): string => {
   const url = frame.url
   if (url === "") return frame.functionName.startsWith("(") ? frame.functionName : "(native)"
   if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[1] ?? url.slice(5)}`
-  const pkg = /\/packages\/(core|redis|cli)\/src\/(.+)\.ts$/.exec(url)
+  const pkg = /\/packages\/(core|redis|cli)\/(?:dist\/)?src\/(.+)\.[jt]s$/.exec(url)
   if (pkg) return `effect-jobs/${pkg[1]}: ${pkg[2]}`
   const effect = /\/node_modules\/effect\/dist\/(.+)\.js$/.exec(url)
   if (effect) return `effect: ${effect[1]}`
@@ -64,7 +64,7 @@ export const analyse = (profile: CpuProfile) => {
     const seen = new Set<string>()
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!.callFrame
-      if (!/\/packages\/(core|redis)\/src\//.test(frame.url)) continue
+      if (!/\/packages\/(core|redis)\/(?:dist\/)?src\//.test(frame.url)) continue
       const k = label(frame)
       if (seen.has(k)) continue
       seen.add(k)

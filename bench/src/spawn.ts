@@ -62,7 +62,9 @@ export class Child<R extends ChildMessage> {
   static start<R extends ChildMessage>(script: string, task: unknown, options: SpawnOptions): Child<R> {
     const child = fork(Path.join(sourceDir, script), [JSON.stringify(task)], {
       stdio: ["ignore", options.verbose ? "inherit" : "ignore", "pipe", "ipc"],
-      execArgv: ["--disable-warning=ExperimentalWarning", ...(options.execArgv ?? [])]
+      // `--conditions=dist`: the packages' compiled output, as an installed package is loaded
+      // (stripping their TypeScript at load costs a worker about 13 MB of RSS).
+      execArgv: ["--disable-warning=ExperimentalWarning", "--conditions=dist", ...(options.execArgv ?? [])]
     })
     return new Child<R>(child, options.label)
   }

@@ -1,5 +1,5 @@
 /**
- * The Lua scripts, read from `../lua/` once, and the one table of their negative return codes.
+ * The Lua scripts, read from `src/lua/` once, and the one table of their negative return codes.
  *
  * A line `--- @include "name"` is replaced by `lua/includes/name.lua`, so shared helpers
  * (Redis time, the record format, promotion) are written once. The number of keys comes
@@ -8,7 +8,14 @@
 import { readFileSync } from "node:fs"
 import { type LuaScript, luaScript } from "../IoRedis.ts"
 
-const directory = new URL("../lua/", import.meta.url)
+/**
+ * Where the scripts are, seen from this module's URL. They stay in `src/lua/` (the compiler
+ * does not copy them), which from the compiled `dist/src/internal/` is three levels further up.
+ */
+export const luaDirectory = (moduleUrl: string): URL =>
+  new URL(moduleUrl.includes("/dist/src/internal/") ? "../../../src/lua/" : "../lua/", moduleUrl)
+
+const directory = luaDirectory(import.meta.url)
 
 const read = (file: string) => readFileSync(new URL(file, directory), "utf8")
 
