@@ -75,7 +75,8 @@ const newJobId = (): string => {
 type Timing = Pick<NewJob, "queue" | "delayMillis" | "runAtMillis">
 
 /** Checks options and turns them into the timing and queue of a `NewJob`. */
-const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions): Timing | InvalidEnqueueOptions => {
+const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): Timing | InvalidEnqueueOptions => {
+  if (options === undefined) return { queue: job.queue }
   const invalid = (option: string, problem: string) => new InvalidEnqueueOptions({ job: job.name, option, problem })
   const queue = options.queue ?? job.queue
   if (options.queue !== undefined) {
@@ -145,24 +146,17 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
 
     const enqueue = <J extends Job.Any>(job: J, payload: Job.Payload<J>, opts?: Job.EnqueueOptions) =>
       Effect.withFiber<EnqueueResult, EnqueueError | QueueStoreError>((fiber) => {
-        let timing: Timing
-        if (opts === undefined) {
-          timing = { queue: job.queue }
-        } else {
-          const resolved = resolveOptions(job, opts)
-          if (resolved instanceof InvalidEnqueueOptions) return Effect.fail(resolved)
-          timing = resolved
-        }
+        const timing = resolveOptions(job, opts)
+        if (timing instanceof InvalidEnqueueOptions) return Effect.fail(timing)
         const write = (text: string) => {
           const chosen = opts?.id
           const newJob: NewJob =
             chosen === undefined
               ? { id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing }
               : { id: chosen, name: job.name, payload: text, ...timing }
-          return Effect.flatMap(store.enqueue([newJob]), (results) => {
-            const result = results[0]!
+          return Effect.map(store.enqueue([newJob]), (results) => {
             record(job, timing.queue, results, fiber.context)
-            return Effect.succeed(result)
+            return results[0]!
           })
         }
         const text = job.codec.encodeNow(payload, maxBytes)
@@ -176,12 +170,8 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
     ) =>
       Effect.withFiber<ReadonlyArray<EnqueueResult>, EnqueueError | QueueStoreError>((fiber) =>
         Effect.gen(function* () {
-          let timing: Timing = { queue: job.queue }
-          if (opts !== undefined) {
-            const resolved = resolveOptions(job, opts)
-            if (resolved instanceof InvalidEnqueueOptions) return yield* Effect.fail(resolved)
-            timing = resolved
-          }
+          const timing = resolveOptions(job, opts)
+          if (timing instanceof InvalidEnqueueOptions) return yield* Effect.fail(timing)
           const jobs: Array<NewJob> = []
           let index = 0
           for (const payload of payloads) {

@@ -92,12 +92,6 @@ export const layer: Layer.Layer<JobEvents> = Layer.effect(
   })
 )
 
-/** A publisher that does nothing when no `JobEvents` layer is provided. */
-export const publisher: Effect.Effect<(event: JobEvent) => Effect.Effect<void>> = Effect.map(
-  Effect.serviceOption(JobEvents),
-  (events) => (events._tag === "Some" ? events.value.publish : () => Effect.void)
-)
-
 /**
  * The synchronous publisher, or `undefined` when no `JobEvents` layer is provided: callers
  * then skip building events at all.

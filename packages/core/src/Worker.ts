@@ -218,8 +218,7 @@ export const make = (options: WorkerOptions = {}) =>
     const ack = (lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
       Effect.callback<boolean, QueueStoreError>((resume) => {
         if (quiet || idle) return resume(ackAlone(lease))
-        const slot = slots.get(lease.token)
-        if (slot !== undefined) markSettling(slot)
+        // The job's slot is already settling: the processor calls `finished` before it acks.
         pendingAcks.push({ lease, resume })
         wake()
       })

@@ -260,8 +260,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         if (group === undefined) groups.set(queue, [i])
         else group.push(i)
       })
-      const record = (positions: ReadonlyArray<number>, held: ReadonlyArray<boolean | undefined> | undefined) =>
-        positions.forEach((position, k) => {
+      const record = (
+        positions: ReadonlyArray<number> | undefined,
+        held: ReadonlyArray<boolean | undefined> | undefined
+      ) =>
+        positions?.forEach((position, k) => {
           acked[position] = held === undefined ? undefined : held[k]
         })
       const claimed: Array<ClaimedJob> = []
@@ -270,28 +273,24 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         const positions = groups.get(queue)
         if ((claimed.length >= limit && positions === undefined) || !queuePattern.test(queue)) continue
         groups.delete(queue)
-        const call = claimQueue(
-          queue,
-          Math.max(0, limit - claimed.length),
-          owner,
-          leaseMillis,
-          positions?.map((i) => acks[i]!)
+        const result = yield* Effect.result(
+          claimQueue(
+            queue,
+            Math.max(0, limit - claimed.length),
+            owner,
+            leaseMillis,
+            positions?.map((i) => acks[i]!)
+          )
         )
-        if (!succeeded) {
-          const result = yield* call
-          succeeded = true
-          claimed.push(...result.jobs)
-          if (positions !== undefined) record(positions, result.acked)
+        if (result._tag === "Failure") {
+          if (!succeeded) return yield* Effect.fail(result.failure)
+          record(positions, undefined)
+          yield* Effect.logWarning(`claiming from ${queue} failed; keeping what the other queues gave`, result.failure)
           continue
         }
-        const result = yield* Effect.result(call)
-        if (result._tag === "Success") {
-          claimed.push(...result.success.jobs)
-          if (positions !== undefined) record(positions, result.success.acked)
-        } else {
-          if (positions !== undefined) record(positions, undefined)
-          yield* Effect.logWarning(`claiming from ${queue} failed; keeping what the other queues gave`, result.failure)
-        }
+        succeeded = true
+        claimed.push(...result.success.jobs)
+        record(positions, result.success.acked)
       }
       yield* Effect.forEach(
         groups,
@@ -411,10 +410,17 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   }
   const retryRequest = TickBatch.make(runFork, retryQueue)
 
-  const ackOne = (lease: Lease): Effect.Effect<boolean, QueueStoreError> => {
+  /** Settles through a coalesced call on the lease's queue; a token this store did not issue is not held. */
+  const settleCoalesced = <In>(
+    request: (queue: string, input: In) => Effect.Effect<boolean, QueueStoreError>,
+    lease: Lease,
+    input: In
+  ): Effect.Effect<boolean, QueueStoreError> => {
     const queue = queueOfToken(lease.token)
-    return queue === undefined ? Effect.succeed(false) : settling(ackRequest(queue, lease))
+    return queue === undefined ? Effect.succeed(false) : settling(request(queue, input))
   }
+
+  const ackOne = (lease: Lease) => settleCoalesced(ackRequest, lease, lease)
 
   const ack = (leases: ReadonlyArray<Lease>) =>
     leases.length === 1
@@ -447,6 +453,16 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       (counts) => counts.reduce((sum: number, n) => sum + Number(n), 0)
     )
 
+  /** A signal the next wake-up of these queues completes, and how to stop listening. */
+  const wakeSignal = (queues: ReadonlyArray<string>) => {
+    const signal = Deferred.makeUnsafe<void>()
+    const unregister = wakeups.register(queues, () => Deferred.doneUnsafe(signal, Effect.void))
+    return { signal, unregister }
+  }
+  /** Whether the signal came before `millis` passed. */
+  const wokenWithin = (signal: Deferred.Deferred<void>, millis: number) =>
+    Effect.raceFirst(Effect.as(Deferred.await(signal), true), Effect.as(Effect.sleep(Duration.millis(millis)), false))
+
   const awaitWork = (queues: ReadonlyArray<string>, maxWaitMillis: number) =>
     Effect.gen(function* () {
       const valid = queues.filter((queue) => queuePattern.test(queue))
@@ -469,19 +485,15 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         }
         const wait = wakeAt - Date.now()
         if (wait <= 0) return
-        const signal = Deferred.makeUnsafe<void>()
-        const unregister = wakeups.register(valid, () => Deferred.doneUnsafe(signal, Effect.void))
-        return yield* Effect.raceFirst(Deferred.await(signal), Effect.sleep(Duration.millis(wait))).pipe(
-          Effect.ensuring(Effect.sync(unregister))
-        )
+        const { signal, unregister } = wakeSignal(valid)
+        return yield* Effect.asVoid(wokenWithin(signal, wait)).pipe(Effect.ensuring(Effect.sync(unregister)))
       }
       // A wake-up makes the waiter look again rather than return: a message may be stale (on
       // Redis Cluster, PUBLISH reaches other nodes over the cluster bus, so a wake-up sent just
       // before this call can arrive during it), or the work may already be claimed.
       const deadline = (yield* Clock.currentTimeMillis) + maxWaitMillis
       for (;;) {
-        const signal = Deferred.makeUnsafe<void>()
-        const unregister = wakeups.register(valid, () => Deferred.doneUnsafe(signal, Effect.void))
+        const { signal, unregister } = wakeSignal(valid)
         const woken = yield* Effect.gen(function* () {
           const probes = yield* Effect.forEach(
             valid,
@@ -498,10 +510,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
             if (nextDue >= 0) wait = Math.min(wait, nextDue - now)
           }
           if (wait <= 0) return false
-          return yield* Effect.raceFirst(
-            Effect.as(Deferred.await(signal), true),
-            Effect.as(Effect.sleep(Duration.millis(wait)), false)
-          )
+          return yield* wokenWithin(signal, wait)
         }).pipe(Effect.ensuring(Effect.sync(unregister)))
         if (!woken) return
       }
@@ -513,12 +522,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     ackAndClaim,
     extendLeases,
     ack,
-    retry: (lease, { countAttempt, delayMillis, error }) => {
-      const queue = queueOfToken(lease.token)
-      return queue === undefined
-        ? Effect.succeed(false)
-        : settling(retryRequest(queue, { lease, delayMillis, countAttempt, error }))
-    },
+    retry: (lease, { countAttempt, delayMillis, error }) =>
+      settleCoalesced(retryRequest, lease, { lease, delayMillis, countAttempt, error }),
     kill: (lease, { error, reason }) =>
       settle(
         lease,

@@ -124,6 +124,16 @@ export const utf8Length = (text: string): number => {
   return bytes
 }
 
+/**
+ * The UTF-8 size of `text` when it is over `maxBytes`, else `undefined`. Most payloads are far
+ * below the limit even at 3 bytes a character: those skip the count.
+ */
+const bytesOver = (text: string, maxBytes: number): number | undefined => {
+  if (text.length * 3 <= maxBytes) return undefined
+  const bytes = utf8Length(text)
+  return bytes > maxBytes ? bytes : undefined
+}
+
 /** A job's payload codec: encodes for the store, decodes for the handler. */
 export interface PayloadCodec {
   readonly encode: (
@@ -153,8 +163,7 @@ export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
       const result: unknown = encodeSchema(payload)
       if (!Exit.isExit(result) || !Exit.isSuccess(result) || !isPlainJson(result.value, 0)) return undefined
       const text = JSON.stringify(result.value)
-      // Most payloads are far below the limit even at 3 bytes a character: skip the count.
-      return text.length * 3 <= maxBytes || utf8Length(text) <= maxBytes ? text : undefined
+      return bytesOver(text, maxBytes) === undefined ? text : undefined
     },
     encode: (jobName, payload, maxBytes) =>
       encodeSchema(payload, parseOptions).pipe(
@@ -165,12 +174,10 @@ export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
           const nonJson = findNonJson(encoded, `${jobName}.payload`)
           if (nonJson !== undefined) return Effect.fail(new InvalidPayload({ job: jobName, issues: [nonJson] }))
           const text = JSON.stringify(encoded)
-          // Most payloads are far below the limit even at 3 bytes a character: skip the count.
-          if (text.length * 3 <= maxBytes) return Effect.succeed(text)
-          const bytes = utf8Length(text)
-          return bytes > maxBytes
-            ? Effect.fail(new PayloadTooLarge({ job: jobName, bytes, maxBytes }))
-            : Effect.succeed(text)
+          const bytes = bytesOver(text, maxBytes)
+          return bytes === undefined
+            ? Effect.succeed(text)
+            : Effect.fail(new PayloadTooLarge({ job: jobName, bytes, maxBytes }))
         })
       ),
     decode: (text) =>

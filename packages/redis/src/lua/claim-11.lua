@@ -111,9 +111,7 @@ if limit > 0 and not paused then
       callEach("ZADD", KEYS[4], leaseArgs)
     end
     if #dropped > 0 then
-      callEach("HDEL", KEYS[5], dropped)
-      callEach("HDEL", KEYS[6], dropped)
-      callEach("HDEL", KEYS[8], dropped)
+      deleteRecords(KEYS[5], KEYS[6], KEYS[8], dropped)
     end
   end
 end

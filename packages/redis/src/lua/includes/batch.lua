@@ -17,3 +17,10 @@ local function hmgetEach(key, fields)
   end
   return values
 end
+
+-- Deletes the records of jobs (meta, payload, error lines): one command per hash.
+local function deleteRecords(metaKey, payloadKey, errorsKey, ids)
+  callEach("HDEL", metaKey, ids)
+  callEach("HDEL", payloadKey, ids)
+  callEach("HDEL", errorsKey, ids)
+end

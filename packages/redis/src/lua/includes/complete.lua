@@ -36,29 +36,31 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
   callEach("HDEL", tokensKey, held)
   redis.call("HINCRBY", statsKey, "processed", #held)
   if not retain then
-    callEach("HDEL", metaKey, held)
-    callEach("HDEL", payloadKey, held)
-    callEach("HDEL", errorsKey, held)
+    deleteRecords(metaKey, payloadKey, errorsKey, held)
     return results
   end
   local now = nowMillis()
   local seq = takeSeq(statsKey, #held)
   local metas = hmgetEach(metaKey, held)
-  local gone = {}
+  local metaArgs, completedArgs, gone = {}, {}, {}
   for k, id in ipairs(held) do
     local m = decodeMeta(metas[k])
     if m then
       m.state = "c"
-      redis.call("HSET", metaKey, id, encodeMeta(m))
-      redis.call("ZADD", completedKey, timeScore(now, seq + k - 1), id)
+      metaArgs[#metaArgs + 1] = id
+      metaArgs[#metaArgs + 1] = encodeMeta(m)
+      completedArgs[#completedArgs + 1] = timeScore(now, seq + k - 1)
+      completedArgs[#completedArgs + 1] = id
     else
       gone[#gone + 1] = id
     end
   end
+  if #metaArgs > 0 then
+    callEach("HSET", metaKey, metaArgs)
+    callEach("ZADD", completedKey, completedArgs)
+  end
   if #gone > 0 then
-    callEach("HDEL", metaKey, gone)
-    callEach("HDEL", payloadKey, gone)
-    callEach("HDEL", errorsKey, gone)
+    deleteRecords(metaKey, payloadKey, errorsKey, gone)
     -- Deleted, not kept: the caller frees their ids like the trimmed ones.
     for _, id in ipairs(gone) do results[#results + 1] = id end
   end
@@ -66,9 +68,7 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     if #trimmed == 0 then return end
     for _, id in ipairs(trimmed) do results[#results + 1] = id end
     callEach("ZREM", completedKey, trimmed)
-    callEach("HDEL", metaKey, trimmed)
-    callEach("HDEL", payloadKey, trimmed)
-    callEach("HDEL", errorsKey, trimmed)
+    deleteRecords(metaKey, payloadKey, errorsKey, trimmed)
   end
   -- Older than keepFor: completed before now - keepFor (bounded per call to keep it short).
   local keepFor = tonumber(ARGV[first + 2])
