@@ -122,72 +122,69 @@ export const make = (options: ProcessorOptions) => {
     return metrics
   }
 
-  const kill = (job: ClaimedJob, reason: string, error?: AttemptError) =>
-    Effect.gen(function* () {
-      const held = yield* settle(store.kill(lease(job), { reason, error }))
-      if (!held) return "lost" as const
-      yield* Metric.update(metricsFor(job).dead, 1)
-      emit({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
-      yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
-      return "dead" as const
-    })
+  const kill = Effect.fnUntraced(function* (job: ClaimedJob, reason: string, error?: AttemptError) {
+    const held = yield* settle(store.kill(lease(job), { reason, error }))
+    if (!held) return "lost" as const
+    yield* Metric.update(metricsFor(job).dead, 1)
+    emit({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
+    yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
+    return "dead" as const
+  })
 
-  const settleFailure = (
+  const settleFailure = Effect.fnUntraced(function* (
     job: ClaimedJob,
     info: JobInfo,
     cause: Cause.Cause<unknown>,
     interruptedByWorker: boolean
-  ): Effect.Effect<Outcome, QueueStoreError> =>
-    Effect.gen(function* () {
-      const ref = { id: job.id, name: job.name, queue: job.queue, attempt: job.attempt }
-      if (interruptedByWorker && Cause.hasInterruptsOnly(cause)) {
-        if (!(yield* settle(store.requeue(lease(job))))) return "lost"
-        emit({ _tag: "Requeued", ...ref })
-        return "requeued"
-      }
-      const error = Cause.findErrorOption(cause)
-      const value = error._tag === "Some" ? error.value : undefined
-      if (value instanceof Discard) {
-        if (!(yield* settle(store.discard(lease(job))))) return "lost"
-        emit({ _tag: "Discarded", ...ref })
-        return "discarded"
-      }
-      if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
-        const delayMillis = Duration.toMillis(value.delay)
-        if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) return "lost"
-        emit({ _tag: "Retried", ...ref, delayMillis, counted: false })
-        return "retried"
-      }
-      const metrics = metricsFor(job)
-      const now = yield* Clock.currentTimeMillis
-      const attemptError = toAttemptError(cause, job.attempt, now)
-      yield* Metric.update(metrics.failed, 1)
-      emit({ _tag: "Failed", ...ref, error: attemptError })
-      if (value instanceof Unrecoverable) {
-        return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
-      }
-      const policy = registry.get(job.name)?.job.retry
-      const delay =
-        policy === undefined || job.attempt > policy.maxRetries ? undefined : yield* policy.delay(job.attempt)
-      if (delay === undefined) {
-        const reason =
-          info.maxRetries === 0
-            ? `${attemptError.tag}: ${attemptError.message} (retries are off for ${job.name})`
-            : `${attemptError.tag}: ${attemptError.message} (retries exhausted after ${job.attempt} attempts)`
-        return yield* kill(job, reason, attemptError)
-      }
-      const delayMillis = Duration.toMillis(delay)
-      if (!(yield* settle(store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true })))) {
-        return "lost"
-      }
-      yield* Metric.update(metrics.retried, 1)
-      emit({ _tag: "Retried", ...ref, delayMillis, counted: true })
-      yield* Effect.logWarning(
-        `${job.name} ${job.id} attempt ${job.attempt} failed (${attemptError.tag}: ${attemptError.message}); ` +
-          `retrying in ${Duration.format(delay)}`
-      )
+  ): Effect.fn.Return<Outcome, QueueStoreError> {
+    const ref = { id: job.id, name: job.name, queue: job.queue, attempt: job.attempt }
+    if (interruptedByWorker && Cause.hasInterruptsOnly(cause)) {
+      if (!(yield* settle(store.requeue(lease(job))))) return "lost"
+      emit({ _tag: "Requeued", ...ref })
+      return "requeued"
+    }
+    const error = Cause.findErrorOption(cause)
+    const value = error._tag === "Some" ? error.value : undefined
+    if (value instanceof Discard) {
+      if (!(yield* settle(store.discard(lease(job))))) return "lost"
+      emit({ _tag: "Discarded", ...ref })
+      return "discarded"
+    }
+    if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
+      const delayMillis = Duration.toMillis(value.delay)
+      if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) return "lost"
+      emit({ _tag: "Retried", ...ref, delayMillis, counted: false })
       return "retried"
-    })
+    }
+    const metrics = metricsFor(job)
+    const now = yield* Clock.currentTimeMillis
+    const attemptError = toAttemptError(cause, job.attempt, now)
+    yield* Metric.update(metrics.failed, 1)
+    emit({ _tag: "Failed", ...ref, error: attemptError })
+    if (value instanceof Unrecoverable) {
+      return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
+    }
+    const policy = registry.get(job.name)?.job.retry
+    const delay = policy === undefined || job.attempt > policy.maxRetries ? undefined : yield* policy.delay(job.attempt)
+    if (delay === undefined) {
+      const reason =
+        info.maxRetries === 0
+          ? `${attemptError.tag}: ${attemptError.message} (retries are off for ${job.name})`
+          : `${attemptError.tag}: ${attemptError.message} (retries exhausted after ${job.attempt} attempts)`
+      return yield* kill(job, reason, attemptError)
+    }
+    const delayMillis = Duration.toMillis(delay)
+    if (!(yield* settle(store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true })))) {
+      return "lost"
+    }
+    yield* Metric.update(metrics.retried, 1)
+    emit({ _tag: "Retried", ...ref, delayMillis, counted: true })
+    yield* Effect.logWarning(
+      `${job.name} ${job.id} attempt ${job.attempt} failed (${attemptError.tag}: ${attemptError.message}); ` +
+        `retrying in ${Duration.format(delay)}`
+    )
+    return "retried"
+  })
 
   /** Runs the job's handler under its timeout and middleware, then settles it. */
   const process = (job: ClaimedJob, runOptions?: RunOptions): Effect.Effect<Outcome, QueueStoreError> =>

@@ -245,69 +245,75 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     )
   }
 
+  // Calls made per job or per claim are generator functions built once (`Effect.fnUntraced`),
+  // not `Effect.gen(function* ...)` per call: V8's scavenger keeps each new generator closure's
+  // surroundings alive for a while, and at one claim per job that kept ~0.5 MB per scavenge
+  // alive and doubled a worker's young generation.
   // Each queue's acks ride on that queue's claim call; acks of queues the claim does not reach
   // (the limit was filled first) are sent on their own, one ack call per queue. Once one call
   // has succeeded, a later failure no longer fails the whole: the jobs claimed so far are
   // returned, and the acks that failed are answered `undefined` (the caller sends them again).
-  const ackAndClaim: QueueStore.QueueStore["Service"]["ackAndClaim"] = (acks, { leaseMillis, limit, owner, queues }) =>
-    Effect.gen(function* () {
-      const acked: Array<boolean | undefined> = acks.map(() => false)
-      const groups = new Map<string, Array<number>>()
-      acks.forEach((lease, i) => {
-        const queue = queueOfToken(lease.token)
-        if (queue === undefined) return
-        const group = groups.get(queue)
-        if (group === undefined) groups.set(queue, [i])
-        else group.push(i)
-      })
-      const record = (
-        positions: ReadonlyArray<number> | undefined,
-        held: ReadonlyArray<boolean | undefined> | undefined
-      ) =>
-        positions?.forEach((position, k) => {
-          acked[position] = held === undefined ? undefined : held[k]
-        })
-      const claimed: Array<ClaimedJob> = []
-      let succeeded = false
-      for (const queue of queues) {
-        const positions = groups.get(queue)
-        if ((claimed.length >= limit && positions === undefined) || !queuePattern.test(queue)) continue
-        groups.delete(queue)
-        const result = yield* Effect.result(
-          claimQueue(
-            queue,
-            Math.max(0, limit - claimed.length),
-            owner,
-            leaseMillis,
-            positions?.map((i) => acks[i]!)
-          )
-        )
-        if (result._tag === "Failure") {
-          if (!succeeded) return yield* Effect.fail(result.failure)
-          record(positions, undefined)
-          yield* Effect.logWarning(`claiming from ${queue} failed; keeping what the other queues gave`, result.failure)
-          continue
-        }
-        succeeded = true
-        claimed.push(...result.success.jobs)
-        record(positions, result.success.acked)
-      }
-      yield* Effect.forEach(
-        groups,
-        ([queue, positions]) =>
-          ackQueue(
-            queue,
-            positions.map((i) => acks[i]!)
-          ).pipe(
-            Effect.match({
-              onFailure: () => record(positions, undefined),
-              onSuccess: (held) => record(positions, held)
-            })
-          ),
-        { concurrency: "unbounded", discard: true }
-      )
-      return { acked, jobs: claimed }
+  const ackAndClaim: QueueStore.QueueStore["Service"]["ackAndClaim"] = Effect.fnUntraced(function* (
+    acks: ReadonlyArray<Lease>,
+    { leaseMillis, limit, owner, queues }: QueueStore.ClaimOptions
+  ) {
+    const acked: Array<boolean | undefined> = acks.map(() => false)
+    const groups = new Map<string, Array<number>>()
+    acks.forEach((lease, i) => {
+      const queue = queueOfToken(lease.token)
+      if (queue === undefined) return
+      const group = groups.get(queue)
+      if (group === undefined) groups.set(queue, [i])
+      else group.push(i)
     })
+    const record = (
+      positions: ReadonlyArray<number> | undefined,
+      held: ReadonlyArray<boolean | undefined> | undefined
+    ) =>
+      positions?.forEach((position, k) => {
+        acked[position] = held === undefined ? undefined : held[k]
+      })
+    const claimed: Array<ClaimedJob> = []
+    let succeeded = false
+    for (const queue of queues) {
+      const positions = groups.get(queue)
+      if ((claimed.length >= limit && positions === undefined) || !queuePattern.test(queue)) continue
+      groups.delete(queue)
+      const result = yield* Effect.result(
+        claimQueue(
+          queue,
+          Math.max(0, limit - claimed.length),
+          owner,
+          leaseMillis,
+          positions?.map((i) => acks[i]!)
+        )
+      )
+      if (result._tag === "Failure") {
+        if (!succeeded) return yield* Effect.fail(result.failure)
+        record(positions, undefined)
+        yield* Effect.logWarning(`claiming from ${queue} failed; keeping what the other queues gave`, result.failure)
+        continue
+      }
+      succeeded = true
+      claimed.push(...result.success.jobs)
+      record(positions, result.success.acked)
+    }
+    yield* Effect.forEach(
+      groups,
+      ([queue, positions]) =>
+        ackQueue(
+          queue,
+          positions.map((i) => acks[i]!)
+        ).pipe(
+          Effect.match({
+            onFailure: () => record(positions, undefined),
+            onSuccess: (held) => record(positions, held)
+          })
+        ),
+      { concurrency: "unbounded", discard: true }
+    )
+    return { acked, jobs: claimed }
+  })
 
   const claim: QueueStore.QueueStore["Service"]["claim"] = (options) =>
     Effect.map(ackAndClaim([], options), (result) => result.jobs)
@@ -327,36 +333,35 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return groups
   }
 
-  const extendLeases = (leases: ReadonlyArray<Lease>, leaseMillis: number) =>
-    Effect.gen(function* () {
-      const lost: Array<string> = []
-      const groups = byQueue(leases, lost)
-      yield* Effect.forEach(
-        groups,
-        ([queue, group]) => {
-          const keys = keysOf(queue)
-          return Effect.forEach(
-            chunks(group),
-            (chunk) =>
-              run(
-                "extendLeases",
-                lua.extendLeases,
-                [keys.leases, keys.token],
-                [Math.max(0, safeMillis(leaseMillis)), ...chunk.flatMap((lease) => [lease.id, lease.token])]
-              ).pipe(
-                Effect.tap((reply) =>
-                  Effect.sync(() => {
-                    lost.push(...asStrings(reply))
-                  })
-                )
-              ),
-            { discard: true }
-          )
-        },
-        { concurrency: "unbounded", discard: true }
-      )
-      return lost
-    })
+  const extendLeases = Effect.fnUntraced(function* (leases: ReadonlyArray<Lease>, leaseMillis: number) {
+    const lost: Array<string> = []
+    const groups = byQueue(leases, lost)
+    yield* Effect.forEach(
+      groups,
+      ([queue, group]) => {
+        const keys = keysOf(queue)
+        return Effect.forEach(
+          chunks(group),
+          (chunk) =>
+            run(
+              "extendLeases",
+              lua.extendLeases,
+              [keys.leases, keys.token],
+              [Math.max(0, safeMillis(leaseMillis)), ...chunk.flatMap((lease) => [lease.id, lease.token])]
+            ).pipe(
+              Effect.tap((reply) =>
+                Effect.sync(() => {
+                  lost.push(...asStrings(reply))
+                })
+              )
+            ),
+          { discard: true }
+        )
+      },
+      { concurrency: "unbounded", discard: true }
+    )
+    return lost
+  })
 
   // Concurrent acks and retries are coalesced by hand (cheaper than `Effect.request`): one
   // script call per queue per tick.
@@ -463,58 +468,64 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const wokenWithin = (signal: Deferred.Deferred<void>, millis: number) =>
     Effect.raceFirst(Effect.as(Deferred.await(signal), true), Effect.as(Effect.sleep(Duration.millis(millis)), false))
 
-  const awaitWork = (queues: ReadonlyArray<string>, maxWaitMillis: number) =>
-    Effect.gen(function* () {
-      const valid = queues.filter((queue) => queuePattern.test(queue))
-      yield* Effect.forEach(valid, (queue) => wakeups.listen(queue, keysOf(queue).wake), {
-        concurrency: "unbounded",
-        discard: true
-      })
-      // Right after claims that found every queue empty: sleep until a wake-up or the next due
-      // time they reported, with no call to Redis. The knowledge is used once: the next call
-      // without a claim in between looks for itself. (Wall-clock times: due times are Redis's
-      // own clock, which no TestClock moves.)
-      const known = valid.map((queue) => drained.get(queue))
-      for (const queue of valid) drained.delete(queue)
-      if (valid.length > 0 && known.every((info) => info !== undefined)) {
-        let wakeAt = Date.now() + maxWaitMillis
-        for (let i = 0; i < valid.length; i++) {
-          const info = known[i]!
-          if (wakeups.changedSince(valid[i]!, info.mark)) return
-          if (info.wakeAt !== undefined) wakeAt = Math.min(wakeAt, info.wakeAt)
-        }
-        const wait = wakeAt - Date.now()
-        if (wait <= 0) return
-        const { signal, unregister } = wakeSignal(valid)
-        return yield* Effect.asVoid(wokenWithin(signal, wait)).pipe(Effect.ensuring(Effect.sync(unregister)))
-      }
-      // A wake-up makes the waiter look again rather than return: a message may be stale (on
-      // Redis Cluster, PUBLISH reaches other nodes over the cluster bus, so a wake-up sent just
-      // before this call can arrive during it), or the work may already be claimed.
-      const deadline = (yield* Clock.currentTimeMillis) + maxWaitMillis
-      for (;;) {
-        const { signal, unregister } = wakeSignal(valid)
-        const woken = yield* Effect.gen(function* () {
-          const probes = yield* Effect.forEach(
-            valid,
-            (queue) => {
-              const k = keysOf(queue)
-              return run("awaitWork", lua.awaitWork, [k.ready, k.scheduled, k.retry, k.paused], [])
-            },
-            { concurrency: "unbounded" }
-          )
-          let wait = deadline - (yield* Clock.currentTimeMillis)
-          for (const probe of probes) {
-            const [now, ready, nextDue] = asArray(probe).map(Number) as [number, number, number]
-            if (ready > 0) return false
-            if (nextDue >= 0) wait = Math.min(wait, nextDue - now)
-          }
-          if (wait <= 0) return false
-          return yield* wokenWithin(signal, wait)
-        }).pipe(Effect.ensuring(Effect.sync(unregister)))
-        if (!woken) return
-      }
+  /** Looks at the queues once; with nothing ready, waits for `signal` until the deadline or next due time. */
+  const probeThenWait = Effect.fnUntraced(function* (
+    valid: ReadonlyArray<string>,
+    deadline: number,
+    signal: Deferred.Deferred<void>
+  ) {
+    const probes = yield* Effect.forEach(
+      valid,
+      (queue) => {
+        const k = keysOf(queue)
+        return run("awaitWork", lua.awaitWork, [k.ready, k.scheduled, k.retry, k.paused], [])
+      },
+      { concurrency: "unbounded" }
+    )
+    let wait = deadline - (yield* Clock.currentTimeMillis)
+    for (const probe of probes) {
+      const [now, ready, nextDue] = asArray(probe).map(Number) as [number, number, number]
+      if (ready > 0) return false
+      if (nextDue >= 0) wait = Math.min(wait, nextDue - now)
+    }
+    if (wait <= 0) return false
+    return yield* wokenWithin(signal, wait)
+  })
+
+  const awaitWork = Effect.fnUntraced(function* (queues: ReadonlyArray<string>, maxWaitMillis: number) {
+    const valid = queues.filter((queue) => queuePattern.test(queue))
+    yield* Effect.forEach(valid, (queue) => wakeups.listen(queue, keysOf(queue).wake), {
+      concurrency: "unbounded",
+      discard: true
     })
+    // Right after claims that found every queue empty: sleep until a wake-up or the next due
+    // time they reported, with no call to Redis. The knowledge is used once: the next call
+    // without a claim in between looks for itself. (Wall-clock times: due times are Redis's
+    // own clock, which no TestClock moves.)
+    const known = valid.map((queue) => drained.get(queue))
+    for (const queue of valid) drained.delete(queue)
+    if (valid.length > 0 && known.every((info) => info !== undefined)) {
+      let wakeAt = Date.now() + maxWaitMillis
+      for (let i = 0; i < valid.length; i++) {
+        const info = known[i]!
+        if (wakeups.changedSince(valid[i]!, info.mark)) return
+        if (info.wakeAt !== undefined) wakeAt = Math.min(wakeAt, info.wakeAt)
+      }
+      const wait = wakeAt - Date.now()
+      if (wait <= 0) return
+      const { signal, unregister } = wakeSignal(valid)
+      return yield* Effect.asVoid(wokenWithin(signal, wait)).pipe(Effect.ensuring(Effect.sync(unregister)))
+    }
+    // A wake-up makes the waiter look again rather than return: a message may be stale (on
+    // Redis Cluster, PUBLISH reaches other nodes over the cluster bus, so a wake-up sent just
+    // before this call can arrive during it), or the work may already be claimed.
+    const deadline = (yield* Clock.currentTimeMillis) + maxWaitMillis
+    for (;;) {
+      const { signal, unregister } = wakeSignal(valid)
+      const woken = yield* probeThenWait(valid, deadline, signal).pipe(Effect.ensuring(Effect.sync(unregister)))
+      if (!woken) return
+    }
+  })
 
   return QueueStore.QueueStore.of({
     enqueue: Enqueue.make(ctx, runFork),

@@ -51,39 +51,38 @@ export const make = (
   const ids = RedisKeys.idsIndex(ctx.prefix)
 
   /** Per id: whether the queue's enqueue script should try it, or it is held by another queue. */
-  const reserve = (queue: string, jobIds: ReadonlyArray<string>) =>
-    Effect.gen(function* () {
-      const recorded = asStrings(yield* run("enqueue", lua.reserveIds, [ids], [queue, ...jobIds]))
-      const tryIt = jobIds.map((_, i) => recorded[i] === "" || recorded[i] === queue)
-      const elsewhere = new Map<string, Array<number>>()
-      jobIds.forEach((_, i) => {
-        const other = recorded[i]!
-        if (tryIt[i] || !queuePattern.test(other)) return
-        const positions = elsewhere.get(other)
-        if (positions === undefined) elsewhere.set(other, [i])
-        else positions.push(i)
-      })
-      yield* Effect.forEach(
-        elsewhere,
-        ([other, positions]) =>
-          Effect.gen(function* () {
-            const found = yield* getIn(
-              other,
-              positions.map((i) => jobIds[i]!)
-            )
-            const stale = positions.filter((_, k) => found[k] === undefined)
-            if (stale.length === 0) return
-            const taken = asArray(
-              yield* run("enqueue", lua.takeOverIds, [ids], [queue, ...stale.flatMap((i) => [jobIds[i]!, other])])
-            )
-            stale.forEach((i, k) => {
-              tryIt[i] = taken[k] === 1
-            })
-          }),
-        { concurrency: "unbounded", discard: true }
-      )
-      return tryIt
+  const reserve = Effect.fnUntraced(function* (queue: string, jobIds: ReadonlyArray<string>) {
+    const recorded = asStrings(yield* run("enqueue", lua.reserveIds, [ids], [queue, ...jobIds]))
+    const tryIt = jobIds.map((_, i) => recorded[i] === "" || recorded[i] === queue)
+    const elsewhere = new Map<string, Array<number>>()
+    jobIds.forEach((_, i) => {
+      const other = recorded[i]!
+      if (tryIt[i] || !queuePattern.test(other)) return
+      const positions = elsewhere.get(other)
+      if (positions === undefined) elsewhere.set(other, [i])
+      else positions.push(i)
     })
+    yield* Effect.forEach(
+      elsewhere,
+      ([other, positions]) =>
+        Effect.gen(function* () {
+          const found = yield* getIn(
+            other,
+            positions.map((i) => jobIds[i]!)
+          )
+          const stale = positions.filter((_, k) => found[k] === undefined)
+          if (stale.length === 0) return
+          const taken = asArray(
+            yield* run("enqueue", lua.takeOverIds, [ids], [queue, ...stale.flatMap((i) => [jobIds[i]!, other])])
+          )
+          stale.forEach((i, k) => {
+            tryIt[i] = taken[k] === 1
+          })
+        }),
+      { concurrency: "unbounded", discard: true }
+    )
+    return tryIt
+  })
 
   /** One `enqueue-5` call writing `jobs` (all of `queue`, ids already cleared); their outcomes. */
   const writeJobs = (queue: string, jobs: ReadonlyArray<QueueStore.NewJob>) => {
@@ -108,38 +107,37 @@ export const make = (
     )
   }
 
-  const writeChunk = (
+  const writeChunk = Effect.fnUntraced(function* (
     queue: string,
     jobs: ReadonlyArray<QueueStore.NewJob>,
     chunk: ReadonlyArray<number>,
     results: Array<QueueStore.EnqueueResult>
-  ) =>
-    Effect.gen(function* () {
-      // Only ids the caller chose go through the id index.
-      const chosen = chunk.filter((i) => jobs[i]!.idGenerated !== true)
-      const write: Array<number> =
-        chosen.length === chunk.length ? [] : chunk.filter((i) => jobs[i]!.idGenerated === true)
-      if (chosen.length > 0) {
-        const tryIt = yield* reserve(
-          queue,
-          chosen.map((i) => jobs[i]!.id)
-        )
-        chosen.forEach((i, k) => {
-          if (tryIt[k]) write.push(i)
-          else results[i] = { id: jobs[i]!.id, outcome: "duplicate" }
-        })
-      }
-      if (write.length === 0) return
-      // Both kinds in one chunk: keep the caller's order.
-      if (chosen.length > 0 && chosen.length < chunk.length) write.sort((a, b) => a - b)
-      const outcomes = yield* writeJobs(
+  ) {
+    // Only ids the caller chose go through the id index.
+    const chosen = chunk.filter((i) => jobs[i]!.idGenerated !== true)
+    const write: Array<number> =
+      chosen.length === chunk.length ? [] : chunk.filter((i) => jobs[i]!.idGenerated === true)
+    if (chosen.length > 0) {
+      const tryIt = yield* reserve(
         queue,
-        write.map((i) => jobs[i]!)
+        chosen.map((i) => jobs[i]!.id)
       )
-      write.forEach((i, k) => {
-        results[i] = { id: jobs[i]!.id, outcome: outcomes[k]! }
+      chosen.forEach((i, k) => {
+        if (tryIt[k]) write.push(i)
+        else results[i] = { id: jobs[i]!.id, outcome: "duplicate" }
       })
+    }
+    if (write.length === 0) return
+    // Both kinds in one chunk: keep the caller's order.
+    if (chosen.length > 0 && chosen.length < chunk.length) write.sort((a, b) => a - b)
+    const outcomes = yield* writeJobs(
+      queue,
+      write.map((i) => jobs[i]!)
+    )
+    write.forEach((i, k) => {
+      results[i] = { id: jobs[i]!.id, outcome: outcomes[k]! }
     })
+  })
 
   // Concurrent single jobs with generated ids (the common `enqueue`) share one script call
   // per queue per tick, in the callers' order. Generated ids skip the id index, so nothing else
@@ -159,38 +157,37 @@ export const make = (
     // A malformed queue name goes the general way, where `checkQueue` refuses it.
     !queuePattern.test(job.queue) ? many([job]) : singleRequest(job.queue, job)
 
-  const many = (jobs: ReadonlyArray<QueueStore.NewJob>) =>
-    Effect.gen(function* () {
-      const results = new Array<QueueStore.EnqueueResult>(jobs.length)
-      const byQueue = new Map<string, Array<number>>()
-      const seen = new Set<string>()
-      for (let i = 0; i < jobs.length; i++) {
-        const { id, queue } = jobs[i]!
-        // A later job of the same call with an id already in it is a duplicate, whatever its queue.
-        if (seen.has(id)) {
-          results[i] = { id, outcome: "duplicate" }
-          continue
-        }
-        seen.add(id)
-        let positions = byQueue.get(queue)
-        if (positions === undefined) {
-          yield* checkQueue(queue)
-          positions = []
-          byQueue.set(queue, positions)
-        }
-        positions.push(i)
+  const many = Effect.fnUntraced(function* (jobs: ReadonlyArray<QueueStore.NewJob>) {
+    const results = new Array<QueueStore.EnqueueResult>(jobs.length)
+    const byQueue = new Map<string, Array<number>>()
+    const seen = new Set<string>()
+    for (let i = 0; i < jobs.length; i++) {
+      const { id, queue } = jobs[i]!
+      // A later job of the same call with an id already in it is a duplicate, whatever its queue.
+      if (seen.has(id)) {
+        results[i] = { id, outcome: "duplicate" }
+        continue
       }
-      yield* Effect.forEach(
-        byQueue,
-        ([queue, positions]) =>
-          Effect.andThen(
-            remember(queue),
-            Effect.forEach(chunks(positions), (chunk) => writeChunk(queue, jobs, chunk, results), { discard: true })
-          ),
-        { concurrency: "unbounded", discard: true }
-      )
-      return results
-    })
+      seen.add(id)
+      let positions = byQueue.get(queue)
+      if (positions === undefined) {
+        yield* checkQueue(queue)
+        positions = []
+        byQueue.set(queue, positions)
+      }
+      positions.push(i)
+    }
+    yield* Effect.forEach(
+      byQueue,
+      ([queue, positions]) =>
+        Effect.andThen(
+          remember(queue),
+          Effect.forEach(chunks(positions), (chunk) => writeChunk(queue, jobs, chunk, results), { discard: true })
+        ),
+      { concurrency: "unbounded", discard: true }
+    )
+    return results
+  })
 
   return (jobs) => (jobs.length === 1 && jobs[0]!.idGenerated === true ? single(jobs[0]!) : many(jobs))
 }
