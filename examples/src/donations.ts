@@ -61,22 +61,17 @@ const backend =
     : RedisBackend.layer({ url: redisUrl, prefix: `effect-jobs-donations-${process.pid}` })
 
 const handlers = JobRegistry.layer(
-  UpdateDonorEmailRecord.handle(({ donationId, email, amountCents }) =>
+  UpdateDonorEmailRecord.handle(function* ({ donationId, email, amountCents }) {
     // A call to the provider's API.
-    Effect.sleep("5 millis").pipe(
-      Effect.andThen(
-        Effect.sync(() => {
-          const record = emailRecords.get(email) ?? { email, totalCents: 0, donations: new Set<string>() }
-          if (!record.donations.has(donationId)) {
-            record.donations.add(donationId)
-            record.totalCents += amountCents
-          }
-          emailRecords.set(email, record)
-          updated.add(donationId)
-        })
-      )
-    )
-  )
+    yield* Effect.sleep("5 millis")
+    const record = emailRecords.get(email) ?? { email, totalCents: 0, donations: new Set<string>() }
+    if (!record.donations.has(donationId)) {
+      record.donations.add(donationId)
+      record.totalCents += amountCents
+    }
+    emailRecords.set(email, record)
+    updated.add(donationId)
+  })
 )
 
 const workerLayer = Worker.layer({ concurrency: 20, shutdownTimeout: "5 seconds" }).pipe(

@@ -15,8 +15,7 @@
  * })
  * ```
  */
-import type { Effect } from "effect"
-import { Duration, Pipeable, Schema } from "effect"
+import { Duration, Effect, Pipeable, Schema } from "effect"
 import type { JobInfo } from "./CurrentJob.ts"
 import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
@@ -76,6 +75,27 @@ export type HandlerFunction<P extends AnySchema, S extends AnySchema, Err extend
   job: JobInfo
 ) => Effect.Effect<S["Type"], Err["Type"] | JobControl | EnqueueError | QueueStoreError, R>
 
+/**
+ * A handler written as a generator function, the body of an `Effect.gen`:
+ * `SendWelcome.handle(function* ({ userId }, job) { ... })`. The generator function is
+ * built once, where an arrow returning `Effect.gen(function* () { ... })` builds one per
+ * run; V8 keeps each of those per-run generator closures' surroundings alive across a young
+ * collection, which grows a busy worker's memory.
+ */
+export type HandlerGenerator<
+  P extends AnySchema,
+  S extends AnySchema,
+  Err extends AnySchema,
+  Eff extends Effect.Effect<any, Err["Type"] | JobControl | EnqueueError | QueueStoreError, any>
+> = (payload: P["Type"], job: JobInfo) => Generator<Eff, S["Type"], never>
+
+/** The services the effects a generator handler yields need. */
+export type GeneratorRequirements<Eff> = [Eff] extends [never]
+  ? never
+  : [Eff] extends [Effect.Effect<infer _A, infer _E, infer R>]
+    ? R
+    : never
+
 const TypeId = "~@effect-jobs/core/Job" as const
 
 /** A job definition. */
@@ -98,6 +118,9 @@ export interface Job<
   /** @internal */
   readonly codec: PayloadCodec
   /** Attaches the handler (worker side); collect the result with `JobRegistry.layer`. */
+  handle<Eff extends Effect.Effect<any, Err["Type"] | JobControl | EnqueueError | QueueStoreError, any> = never>(
+    handler: HandlerGenerator<P, S, Err, Eff>
+  ): JobHandler<GeneratorRequirements<Eff>>
   handle<R>(handler: HandlerFunction<P, S, Err, R>): JobHandler<R>
   /** Enqueues one job through the `JobClient`. */
   enqueue(
@@ -129,8 +152,11 @@ const JobProto = {
     // biome-ignore lint/complexity/noArguments: Pipeable's variadic pipe
     return Pipeable.pipeArguments(this, arguments)
   },
-  handle(this: Any, handler: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown, unknown>) {
-    return { job: this, run: handler }
+  handle(this: Any, handler: (payload: unknown, info: JobInfo) => unknown) {
+    const run = isGeneratorFunction(handler)
+      ? Effect.fnUntraced(handler as (payload: unknown, info: JobInfo) => Generator<Effect.Effect<unknown>, unknown>)
+      : handler
+    return { job: this, run }
   },
   enqueue(this: Any, payload: unknown, options?: EnqueueOptions) {
     return JobClient.use((client) => client.enqueue(this, payload, options))
@@ -139,6 +165,8 @@ const JobProto = {
     return JobClient.use((client) => client.enqueueMany(this, payloads, options))
   }
 }
+
+const isGeneratorFunction = (f: Function): boolean => Object.prototype.toString.call(f) === "[object GeneratorFunction]"
 
 /** Defines a job. Throws at definition time on a malformed name, queue, retry or timeout. */
 export const make = <

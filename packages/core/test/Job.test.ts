@@ -150,3 +150,60 @@ describe("typing", () => {
     }).pipe(Effect.provide(JobsTest.layer))
   )
 })
+
+class MailBounced extends Schema.TaggedError<MailBounced>()("MailBounced", { userId: Schema.Number }) {}
+
+describe("generator handlers", () => {
+  const Remind = Job.make("Remind", {
+    payload: { userId: Schema.Number },
+    success: Schema.String,
+    error: MailBounced,
+    retry: RetryPolicy.exponential({ maxRetries: 1, base: "1 second", jitter: 0 })
+  })
+
+  it.effect(
+    "a generator function is a handler: it runs afresh each attempt, and what it yields sets its services",
+    () =>
+      Effect.gen(function* () {
+        const attempts: Array<{ userId: number; attempt: number }> = []
+        const sent: Array<number> = []
+        const handler = Remind.handle(function* ({ userId }, job) {
+          attempts.push({ userId, attempt: job.attempt })
+          if (job.attempt === 1) return yield* new MailBounced({ userId })
+          const mailer = yield* Mailer
+          yield* mailer.send(userId)
+          return `reminded ${userId}`
+        })
+        const handlers = JobRegistry.layer(handler)
+        expectTypeOf(handlers).toEqualTypeOf<Layer.Layer<JobRegistry.JobRegistry, never, Mailer>>()
+
+        const mailer = Layer.succeed(Mailer, Mailer.of({ send: (userId) => Effect.sync(() => void sent.push(userId)) }))
+        yield* Remind.enqueue({ userId: 7 })
+        yield* JobsTest.drain().pipe(Effect.provide(handlers.pipe(Layer.provide(mailer))))
+        assert.deepStrictEqual(sent, [])
+        assert.strictEqual((yield* JobsTest.retries).length, 1)
+        yield* TestClock.adjust("1 second")
+        yield* JobsTest.drain().pipe(Effect.provide(handlers.pipe(Layer.provide(mailer))))
+        assert.deepStrictEqual(attempts, [
+          { userId: 7, attempt: 1 },
+          { userId: 7, attempt: 2 }
+        ])
+        assert.deepStrictEqual(sent, [7])
+        assert.strictEqual((yield* JobsTest.retries).length, 0)
+      }).pipe(Effect.provide(JobsTest.layer))
+  )
+
+  it("a generator handler must fail only with the job's declared errors and return its success type", () => {
+    class Unexpected extends Schema.TaggedError<Unexpected>()("Unexpected", {}) {}
+    // @ts-expect-error Unexpected is not among Remind's errors
+    Remind.handle(function* () {
+      yield* new Unexpected()
+      return "done"
+    })
+    // @ts-expect-error Remind succeeds with a string
+    Remind.handle(function* () {
+      yield* Effect.void
+      return 42
+    })
+  })
+})
