@@ -1,10 +1,12 @@
 /**
  * The worker: claims jobs from the store and runs them on supervised fibers.
  *
- * One fetch fiber claims as many jobs as there are free slots, forks a fiber per job and,
- * when the queues run dry, waits on `QueueStore.awaitWork` (woken by new work or the next due
- * time, never a busy poll). The claim also acks the jobs that succeeded since the last one
- * (`ackAndClaim`: one store call completes them and refills their slots). A job whose handler
+ * Two fetch loops ("lanes", one when `concurrency` is 1) each own half of the slots: a lane
+ * claims as many jobs as it has free slots and forks a fiber per job, so one lane's jobs run
+ * while the other's store call is in flight. When the queues run dry, one lane waits on
+ * `QueueStore.awaitWork` (woken by new work or the next due time, never a busy poll) and the
+ * other until work is plentiful again. A claim also acks the lane's jobs that succeeded since
+ * its last one (`ackAndClaim`: one store call completes them and refills their slots). A job whose handler
  * has ended no longer counts against `concurrency` while it settles. Background fibers renew
  * the leases of running jobs (interrupting any whose lease was lost), re-queue expired leases
  * of dead processes, and refresh this process's registry entry.
@@ -136,6 +138,29 @@ interface Slot {
   settling: boolean
   /** Its place in `slots` while it holds one; -1 once freed. */
   index: number
+  /** The fetch loop that claimed it, whose share of `concurrency` it counts against. */
+  readonly lane: Lane
+}
+
+/**
+ * One fetch loop and its share of `concurrency`. A worker that may hold two jobs or more runs
+ * two lanes: while one lane's store call is in flight, the other's jobs run, where a single
+ * loop left the worker idle for every round trip.
+ */
+interface Lane {
+  readonly capacity: number
+  /** Slots held, settling ones included. */
+  held: number
+  /** Held slots whose handler has ended and whose settlement has not landed yet. */
+  settling: number
+  /** Completed when one of its slots frees or an ack is waiting: the loop looks again. */
+  wakeup: Deferred.Deferred<void>
+  /** Finished jobs' acks, waiting for this loop's next `ackAndClaim`. */
+  pendingAcks: Array<PendingAck>
+  /** Waiting for work: acks go on their own meanwhile. */
+  idle: boolean
+  /** Runs and settles a job, acking through this lane. */
+  readonly run: ReturnType<typeof Processor.make>
 }
 
 /** A finished job's ack, waiting for the fetch loop's next `ackAndClaim`. */
@@ -170,23 +195,19 @@ export const make = (options: WorkerOptions = {}) =>
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
-    // Completed when a slot frees or an ack is waiting: the fetch loop looks again.
-    let wakeup = Deferred.makeUnsafe<void>()
-    const wake = () => {
-      const signal = wakeup
-      wakeup = Deferred.makeUnsafe<void>()
+    const isFreed = (slot: Slot) => slot.index < 0
+    const wake = (lane: Lane) => {
+      const signal = lane.wakeup
+      lane.wakeup = Deferred.makeUnsafe<void>()
       Deferred.doneUnsafe(signal, Effect.void)
     }
-    // Slots whose handler has ended and whose settlement has not landed yet.
-    let settlingCount = 0
-    const busy = () => slots.length - settlingCount
-    const isFreed = (slot: Slot) => slot.index < 0
+    const busy = (lane: Lane) => lane.held - lane.settling
 
     const markSettling = (slot: Slot) => {
       if (slot.settling || isFreed(slot)) return
       slot.settling = true
-      settlingCount++
-      wake()
+      slot.lane.settling++
+      wake(slot.lane)
     }
     const freeSlot = (slot: Slot) => {
       const last = slots.pop()!
@@ -195,36 +216,57 @@ export const make = (options: WorkerOptions = {}) =>
         last.index = slot.index
       }
       slot.index = -1
+      slot.lane.held--
       // A settling slot stopped counting as busy when it began settling (and woke the loop then).
-      if (slot.settling) settlingCount--
-      else wake()
+      if (slot.settling) slot.lane.settling--
+      else wake(slot.lane)
     }
 
-    // Acks ride on the next claim (one store call completes the finished jobs and refills their
-    // slots). While the fetch loop sleeps in `awaitWork` or has stopped, an ack goes on its own.
-    let pendingAcks: Array<PendingAck> = []
-    let idle = false
+    // Acks ride on the lane's next claim (one store call completes the finished jobs and refills
+    // their slots). While the lane waits for work or has stopped, an ack goes on its own.
     const ackAlone = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
     // Decided inside the callback's registration, which runs without a pause: the loop cannot
     // go idle or stop between the check and the push.
-    const ack = (lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
+    const ackThrough = (lane: Lane, lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
       Effect.callback<boolean, QueueStoreError>((resume) => {
-        if (quiet || idle) return resume(ackAlone(lease))
+        if (quiet || lane.idle) return resume(ackAlone(lease))
         // The job's slot is already settling: the processor calls `finished` before it acks.
-        pendingAcks.push({ lease, resume })
-        wake()
+        lane.pendingAcks.push({ lease, resume })
+        wake(lane)
       })
-    const takePendingAcks = () => {
-      const taken = pendingAcks
-      pendingAcks = []
+    const takePendingAcks = (lane: Lane) => {
+      const taken = lane.pendingAcks
+      lane.pendingAcks = []
       return taken
     }
     const ackEachAlone = (acks: ReadonlyArray<PendingAck>) => {
       for (const entry of acks) entry.resume(ackAlone(entry.lease))
     }
-    const run = Processor.make({ store, registry, middleware: config.middleware, publish, ack })
 
-    const start = (job: ClaimedJob) => {
+    const makeLane = (capacity: number): Lane => {
+      const lane: Lane = {
+        capacity,
+        held: 0,
+        settling: 0,
+        wakeup: Deferred.makeUnsafe<void>(),
+        pendingAcks: [],
+        idle: false,
+        run: Processor.make({
+          store,
+          registry,
+          middleware: config.middleware,
+          publish,
+          ack: (lease) => ackThrough(lane, lease)
+        })
+      }
+      return lane
+    }
+    const laneCount = config.concurrency >= 2 ? 2 : 1
+    const lanes = Array.from({ length: laneCount }, (_, i) =>
+      makeLane(Math.floor(config.concurrency / laneCount) + (i < config.concurrency % laneCount ? 1 : 0))
+    )
+
+    const start = (job: ClaimedJob, lane: Lane) => {
       // This worker may still run the job under a lease that lapsed (renewals failed, the
       // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
       // At most `concurrency` slots to look through, and usually none match (no array then).
@@ -236,9 +278,11 @@ export const make = (options: WorkerOptions = {}) =>
         fiber: undefined,
         stopping: false,
         settling: false,
-        index: slots.length
+        index: slots.length,
+        lane
       }
       slots.push(slot)
+      lane.held++
       const options: Processor.RunOptions = {
         interruptedByWorker: () => slot.stopping,
         // Settling, the job no longer holds its slot: the next claim need not wait for it.
@@ -246,8 +290,11 @@ export const make = (options: WorkerOptions = {}) =>
       }
       const runJob =
         previous === undefined
-          ? run(job, options)
-          : Effect.andThen(Effect.uninterruptible(Effect.forEach(previous, stop, { discard: true })), run(job, options))
+          ? lane.run(job, options)
+          : Effect.andThen(
+              Effect.uninterruptible(Effect.forEach(previous, stop, { discard: true })),
+              lane.run(job, options)
+            )
       slot.fiber = runFork(
         Effect.onExit(runJob, (exit) => {
           freeSlot(slot)
@@ -309,32 +356,57 @@ export const make = (options: WorkerOptions = {}) =>
       Deferred.doneUnsafe(quietSignal, Effect.void)
     })
 
-    /** The fetch loop waits for `wait` (or quiet); meanwhile acks go on their own. */
-    const idleUntil = <E>(wait: Effect.Effect<void, E>) =>
+    /** The lane waits for `wait` (or quiet); meanwhile its acks go on their own. */
+    const idleUntil = <E>(lane: Lane, wait: Effect.Effect<void, E>) =>
       Effect.suspend(() => {
-        idle = true
+        lane.idle = true
         // Acks that arrived since the last call must not wait for the end of the wait.
-        ackEachAlone(takePendingAcks())
+        ackEachAlone(takePendingAcks(lane))
         return Effect.raceFirst(wait, Deferred.await(quietSignal))
       }).pipe(
         Effect.ensuring(
           Effect.sync(() => {
-            idle = false
+            lane.idle = false
           })
         )
       )
 
-    const fetchOnce = Effect.gen(function* () {
+    // With the queues dry, one lane at a time waits for work in the store (`awaitWork`); the
+    // others wait until a lane's claim comes back full (more work than it had room for), or for
+    // the poll interval, so a quiet worker makes the store calls of a single loop.
+    let watcher: Lane | undefined
+    let plentiful = Deferred.makeUnsafe<void>()
+    const signalPlentiful = () => {
+      const signal = plentiful
+      plentiful = Deferred.makeUnsafe<void>()
+      Deferred.doneUnsafe(signal, Effect.void)
+    }
+    const waitForWork = (lane: Lane) => {
+      if (watcher !== undefined && watcher !== lane) {
+        return idleUntil(lane, Effect.raceFirst(Deferred.await(plentiful), Effect.sleep(config.pollMillis)))
+      }
+      watcher = lane
+      return idleUntil(lane, store.awaitWork(queueNames, config.pollMillis)).pipe(
+        Effect.ensuring(
+          Effect.sync(() => {
+            if (watcher === lane) watcher = undefined
+          })
+        )
+      )
+    }
+
+    // Built once: a generator function made per call costs the young generation (see slots).
+    const claimOnce = Effect.fnUntraced(function* (lane: Lane) {
       // Jobs settle in bursts (a store may answer a batch of acks at once): one scheduler turn
       // lets the rest of the burst finish, so a single call acks them all and fills their slots.
-      if (busy() > 0) yield* Effect.yieldNow
-      const free = config.concurrency - busy()
-      if (free <= 0 && pendingAcks.length === 0) {
-        yield* Effect.raceFirst(Deferred.await(wakeup), Deferred.await(quietSignal))
+      if (busy(lane) > 0) yield* Effect.yieldNow
+      const free = lane.capacity - busy(lane)
+      if (free <= 0 && lane.pendingAcks.length === 0) {
+        yield* Effect.raceFirst(Deferred.await(lane.wakeup), Deferred.await(quietSignal))
         return
       }
       const order = yield* config.selection.order
-      const acks = takePendingAcks()
+      const acks = takePendingAcks(lane)
       const { jobs } = yield* store
         .ackAndClaim(
           acks.map((entry) => entry.lease),
@@ -354,26 +426,28 @@ export const make = (options: WorkerOptions = {}) =>
             })
           )
         )
-      for (const job of jobs) start(job)
+      for (const job of jobs) start(job, lane)
+      if (free > 0 && jobs.length === free) signalPlentiful()
       // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
       // may answer at once if something arrived meanwhile) instead of asking again.
-      if (jobs.length < free && pendingAcks.length === 0) {
-        yield* idleUntil(store.awaitWork(queueNames, config.pollMillis))
-      }
-    }).pipe(
-      // Every failure is logged and retried (the loop's own interruption never reaches here):
-      // a fetch loop that died would leave the worker up but idle forever.
-      Effect.catchCause((cause) =>
-        Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
-          Effect.andThen(idleUntil(Effect.sleep("1 second")))
+      if (jobs.length < free && lane.pendingAcks.length === 0) yield* waitForWork(lane)
+    })
+    const fetchOnce = (lane: Lane) =>
+      claimOnce(lane).pipe(
+        // Every failure is logged and retried (the loop's own interruption never reaches here):
+        // a fetch loop that died would leave the worker up but idle forever.
+        Effect.catchCause((cause) =>
+          Effect.logWarning(`claiming from ${queueNames.join(", ")} failed; retrying in 1 s`, cause).pipe(
+            Effect.andThen(idleUntil(lane, Effect.sleep("1 second")))
+          )
         )
       )
-    )
 
     // Once the loop ends (quiet) no ack waits for it: those still pending go on their own.
-    const fetchLoop = Effect.whileLoop({ while: () => !quiet, body: () => fetchOnce, step: () => {} }).pipe(
-      Effect.ensuring(Effect.sync(() => ackEachAlone(takePendingAcks())))
-    )
+    const fetchLoop = (lane: Lane) =>
+      Effect.whileLoop({ while: () => !quiet, body: () => fetchOnce(lane), step: () => {} }).pipe(
+        Effect.ensuring(Effect.sync(() => ackEachAlone(takePendingAcks(lane))))
+      )
 
     // A job whose lease was lost may already run elsewhere: stop it; its settlement is fenced off.
     const renewLeases = Effect.gen(function* () {
@@ -404,7 +478,7 @@ export const make = (options: WorkerOptions = {}) =>
     yield* Effect.forkScoped(every(Math.max(10, Math.floor(config.leaseMillis / 3)), "lease renewal", renewLeases))
     yield* Effect.forkScoped(every(config.reapMillis, "lease reaper", reap))
     yield* Effect.forkScoped(every(config.heartbeatMillis, "heartbeat", heartbeat))
-    const fetcher = yield* Effect.forkScoped(fetchLoop)
+    const fetchers = yield* Effect.forEach(lanes, (lane) => Effect.forkScoped(fetchLoop(lane)))
 
     // Registered after the loops, so it runs before they are interrupted: leases keep being
     // renewed while running jobs drain. Every wait is bounded, so shutdown cannot hang on a
@@ -415,8 +489,8 @@ export const make = (options: WorkerOptions = {}) =>
         const deadline = clock.currentTimeMillisUnsafe() + config.shutdownMillis
         const remaining = () => Duration.millis(Math.max(0, deadline - clock.currentTimeMillisUnsafe()))
         yield* goQuiet
-        if (Option.isNone(yield* Effect.timeoutOption(Fiber.await(fetcher), remaining()))) {
-          yield* Effect.forkDetach(Fiber.interrupt(fetcher))
+        if (Option.isNone(yield* Effect.timeoutOption(Fiber.awaitAll(fetchers), remaining()))) {
+          yield* Effect.forkDetach(Fiber.interruptAll(fetchers))
         }
         if (slots.length > 0) {
           yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownMillis} ms for ${slots.length} job(s)`)

@@ -103,6 +103,29 @@ describe("Worker", () => {
     })
   )
 
+  it.effect("jobs arriving one at a time fill every slot without waiting for the poll interval", () =>
+    Effect.gen(function* () {
+      const handlers = JobRegistry.layer(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
+      yield* Effect.gen(function* () {
+        // Two lanes of two slots: once the first lane is full, the second must take over the watch.
+        const { worker } = yield* startWorker({ concurrency: 4, pollInterval: "1 hour" })
+        yield* settle
+        for (let n = 1; n <= 5; n++) {
+          yield* Nap.enqueue({ seconds: 10 })
+          yield* settle
+          assert.strictEqual((yield* worker.running).length, Math.min(n, 4), `after enqueue ${n}`)
+        }
+        yield* TestClock.adjust("10 seconds")
+        yield* settle
+        // The fifth waited for a free slot, then started when the first four finished.
+        assert.strictEqual((yield* worker.running).length, 1)
+        yield* TestClock.adjust("10 seconds")
+        yield* settle
+        assert.strictEqual((yield* stats).processed, 5)
+      }).pipe(Effect.provide(jobsLayer(handlers)))
+    })
+  )
+
   it.effect("runs a scheduled job at its due time, not before", () =>
     Effect.gen(function* () {
       const ran: Array<{ readonly id: string; readonly at: number }> = []
