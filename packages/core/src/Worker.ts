@@ -25,6 +25,7 @@ import { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
+import * as Signal from "./internal/signal.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import { QueueStore, type QueueStoreError } from "./QueueStore.ts"
 
@@ -153,8 +154,8 @@ interface Lane {
   held: number
   /** Held slots whose handler has ended and whose settlement has not landed yet. */
   settling: number
-  /** Completed when one of its slots frees or an ack is waiting: the loop looks again. */
-  wakeup: Deferred.Deferred<void>
+  /** Fires when one of its slots frees or an ack is waiting: the loop looks again. */
+  readonly wakeup: Signal.Signal
   /** Finished jobs' acks, waiting for this loop's next `ackAndClaim`. */
   pendingAcks: Array<PendingAck>
   /** Waiting for work: acks go on their own meanwhile. */
@@ -196,11 +197,7 @@ export const make = (options: WorkerOptions = {}) =>
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
     const isFreed = (slot: Slot) => slot.index < 0
-    const wake = (lane: Lane) => {
-      const signal = lane.wakeup
-      lane.wakeup = Deferred.makeUnsafe<void>()
-      Deferred.doneUnsafe(signal, Effect.void)
-    }
+    const wake = (lane: Lane) => lane.wakeup.fire()
     const busy = (lane: Lane) => lane.held - lane.settling
 
     const markSettling = (slot: Slot) => {
@@ -248,7 +245,7 @@ export const make = (options: WorkerOptions = {}) =>
         capacity,
         held: 0,
         settling: 0,
-        wakeup: Deferred.makeUnsafe<void>(),
+        wakeup: Signal.make(),
         pendingAcks: [],
         idle: false,
         run: Processor.make({
@@ -375,15 +372,10 @@ export const make = (options: WorkerOptions = {}) =>
     // others wait until a lane's claim comes back full (more work than it had room for), or for
     // the poll interval, so a quiet worker makes the store calls of a single loop.
     let watcher: Lane | undefined
-    let plentiful = Deferred.makeUnsafe<void>()
-    const signalPlentiful = () => {
-      const signal = plentiful
-      plentiful = Deferred.makeUnsafe<void>()
-      Deferred.doneUnsafe(signal, Effect.void)
-    }
+    const plentiful = Signal.make()
     const waitForWork = (lane: Lane) => {
       if (watcher !== undefined && watcher !== lane) {
-        return idleUntil(lane, Effect.raceFirst(Deferred.await(plentiful), Effect.sleep(config.pollMillis)))
+        return idleUntil(lane, Effect.raceFirst(plentiful.next(), Effect.sleep(config.pollMillis)))
       }
       watcher = lane
       return idleUntil(lane, store.awaitWork(queueNames, config.pollMillis)).pipe(
@@ -402,7 +394,7 @@ export const make = (options: WorkerOptions = {}) =>
       if (busy(lane) > 0) yield* Effect.yieldNow
       const free = lane.capacity - busy(lane)
       if (free <= 0 && lane.pendingAcks.length === 0) {
-        yield* Effect.raceFirst(Deferred.await(lane.wakeup), Deferred.await(quietSignal))
+        yield* Effect.raceFirst(lane.wakeup.next(), Deferred.await(quietSignal))
         return
       }
       const order = yield* config.selection.order
@@ -427,7 +419,7 @@ export const make = (options: WorkerOptions = {}) =>
           )
         )
       for (const job of jobs) start(job, lane)
-      if (free > 0 && jobs.length === free) signalPlentiful()
+      if (free > 0 && jobs.length === free) plentiful.fire()
       // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
       // may answer at once if something arrived meanwhile) instead of asking again.
       if (jobs.length < free && lane.pendingAcks.length === 0) yield* waitForWork(lane)

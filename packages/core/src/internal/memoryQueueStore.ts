@@ -3,7 +3,7 @@
  * which makes it atomic on the single JavaScript thread, the same guarantee the Redis
  * store gets from one Lua script per transition.
  */
-import { Clock, Deferred, Duration, Effect, Option } from "effect"
+import { Clock, Duration, Effect, Option } from "effect"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
 import { maxErrorsKept } from "../JobRecord.ts"
 import type {
@@ -18,6 +18,7 @@ import type {
   QueueStore
 } from "../QueueStore.ts"
 import { Deque } from "./Deque.ts"
+import * as Signal from "./signal.ts"
 
 interface Entry {
   id: string
@@ -132,13 +133,8 @@ export const makeMemoryQueueStore = (
     let processed = 0
     let failed = 0
     let claimSequence = 0
-    let wake = Deferred.makeUnsafe<void>()
-
-    const signal = () => {
-      const current = wake
-      wake = Deferred.makeUnsafe<void>()
-      Deferred.doneUnsafe(current, Effect.void)
-    }
+    const wake = Signal.make()
+    const signal = wake.fire
     const readyQueue = (queue: string) => {
       let deque = ready.get(queue)
       if (deque === undefined) {
@@ -385,7 +381,7 @@ export const makeMemoryQueueStore = (
             if (due !== undefined) wait = Math.min(wait, due - t)
           }
           if (wait <= 0) return Effect.void
-          return Effect.raceFirst(Deferred.await(wake), Effect.sleep(Duration.millis(wait)))
+          return Effect.raceFirst(wake.next(), Effect.sleep(Duration.millis(wait)))
         }),
 
       pause: (queue) => Effect.sync(() => void paused.add(queue)),
