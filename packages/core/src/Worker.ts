@@ -377,8 +377,11 @@ export const make = (options: WorkerOptions = {}) =>
       if (watcher !== undefined && watcher !== lane) {
         return idleUntil(lane, Effect.raceFirst(plentiful.next(), Effect.sleep(config.pollMillis)))
       }
-      watcher = lane
-      return idleUntil(lane, store.awaitWork(queueNames, config.pollMillis)).pipe(
+      // Taken inside the effect, so the `ensuring` that gives it back always runs.
+      return Effect.suspend(() => {
+        watcher = lane
+        return idleUntil(lane, store.awaitWork(queueNames, config.pollMillis))
+      }).pipe(
         Effect.ensuring(
           Effect.sync(() => {
             if (watcher === lane) watcher = undefined
@@ -444,7 +447,14 @@ export const make = (options: WorkerOptions = {}) =>
     // A job whose lease was lost may already run elsewhere: stop it; its settlement is fenced off.
     const renewLeases = Effect.gen(function* () {
       if (slots.length === 0) return
-      const sent = new Map(slots.map((slot) => [slot.job.id, slot] as const))
+      // One lease per job id: a job claimed again while its earlier run is being stopped has
+      // two slots, and the new run's (the one not stopping) is the lease that must stay alive.
+      // The array's order says nothing about which came first.
+      const sent = new Map<string, Slot>()
+      for (const slot of slots) {
+        const other = sent.get(slot.job.id)
+        if (other === undefined || other.stopping) sent.set(slot.job.id, slot)
+      }
       const lost = yield* store.extendLeases(
         [...sent.values()].map(({ job }) => ({ id: job.id, token: job.token })),
         config.leaseMillis
