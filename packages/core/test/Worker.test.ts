@@ -423,6 +423,64 @@ describe("Worker", () => {
     })
   )
 
+  it.effect("keeps renewing a re-claimed job's new run while its earlier run is still stopping", () =>
+    Effect.gen(function* () {
+      // Renewals of one job's lease fail for a while, so it expires and is re-queued; this worker
+      // claims it again while the first run (which ignores interruption) is still stopping.
+      let partitionedId: string | undefined
+      const flakyStore = Layer.effect(
+        QueueStore.QueueStore,
+        Effect.map(QueueStore.makeMemory(), (store) =>
+          QueueStore.QueueStore.of({
+            ...store,
+            extendLeases: (leases, millis) =>
+              Effect.suspend(() =>
+                store.extendLeases(
+                  leases.filter((lease) => lease.id !== partitionedId),
+                  millis
+                )
+              )
+          })
+        )
+      )
+      const Stubborn = Job.make("Stubborn", { payload: {} })
+      const runs: Array<number> = []
+      const handlers = JobRegistry.layer(
+        Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)),
+        Stubborn.handle((_, job) =>
+          Effect.suspend(() => {
+            runs.push(job.attempt)
+            return job.attempt === 1 ? Effect.uninterruptible(Effect.sleep("30 seconds")) : Effect.sleep("10 seconds")
+          })
+        )
+      )
+      yield* Effect.gen(function* () {
+        const store = yield* QueueStore.QueueStore
+        // Claimed in this order: the short job's slot comes first, the stubborn one's second.
+        yield* Nap.enqueue({ seconds: 5 })
+        const { id } = yield* Stubborn.enqueue({})
+        yield* startWorker({ concurrency: 3, leaseDuration: "3 seconds", reapInterval: "1 hour" })
+        yield* settle
+        partitionedId = id
+        yield* TestClock.adjust("3 seconds")
+        assert.strictEqual(yield* store.reap, 1)
+        partitionedId = undefined
+        yield* settle
+        assert.deepStrictEqual(runs, [1], "the new run waits for the first to stop")
+        // The short job ends and frees the first slot; from here the new run's lease must be the
+        // one renewed, every second, for as long as the first run takes to stop.
+        for (let second = 0; second < 20; second++) yield* TestClock.adjust("1 second")
+        assert.strictEqual(yield* store.reap, 0, "the new run's lease was kept alive")
+        const job = yield* get(id)
+        assert.strictEqual(job?.state, "leased")
+        assert.strictEqual(job?.attempt, 2)
+        for (let second = 0; second < 30; second++) yield* TestClock.adjust("1 second")
+        assert.deepStrictEqual(runs, [1, 2])
+        assert.strictEqual((yield* stats).processed, 2)
+      }).pipe(Effect.provide(jobsLayer(handlers, { store: flakyStore })))
+    })
+  )
+
   it.effect("keeps its process registry entry fresh while it runs and removes it on shutdown", () =>
     Effect.gen(function* () {
       const handlers = JobRegistry.layer(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
