@@ -12,6 +12,24 @@ const get = (id: string) =>
 
 const stats = QueueStore.QueueStore.use((store) => store.stats)
 
+/** The memory store with lease renewal going through `renew` (to fail or drop renewals). */
+const memoryStoreRenewing = (
+  renew: (
+    store: QueueStore.QueueStore["Service"],
+    leases: Parameters<QueueStore.QueueStore["Service"]["extendLeases"]>[0],
+    millis: number
+  ) => ReturnType<QueueStore.QueueStore["Service"]["extendLeases"]>
+) =>
+  Layer.effect(
+    QueueStore.QueueStore,
+    Effect.map(QueueStore.makeMemory(), (store) =>
+      QueueStore.QueueStore.of({
+        ...store,
+        extendLeases: (leases, millis) => Effect.suspend(() => renew(store, leases, millis))
+      })
+    )
+  )
+
 describe("Worker", () => {
   it.effect("runs each of 10,000 jobs exactly once with at most 25 at a time", () =>
     Effect.gen(function* () {
@@ -372,19 +390,10 @@ describe("Worker", () => {
       // This worker's store connection fails renewals for a while (a network partition);
       // meanwhile another process reaps the expired lease and claims the job.
       let partitioned = false
-      const flakyStore = Layer.effect(
-        QueueStore.QueueStore,
-        Effect.map(QueueStore.makeMemory(), (store) =>
-          QueueStore.QueueStore.of({
-            ...store,
-            extendLeases: (leases, millis) =>
-              Effect.suspend(() =>
-                partitioned
-                  ? Effect.fail(new QueueStore.QueueStoreError({ message: "connection lost", retryable: true }))
-                  : store.extendLeases(leases, millis)
-              )
-          })
-        )
+      const flakyStore = memoryStoreRenewing((store, leases, millis) =>
+        partitioned
+          ? Effect.fail(new QueueStore.QueueStoreError({ message: "connection lost", retryable: true }))
+          : store.extendLeases(leases, millis)
       )
       const interrupted: Array<string> = []
       const handlers = JobRegistry.layer(
@@ -428,19 +437,10 @@ describe("Worker", () => {
       // Renewals of one job's lease fail for a while, so it expires and is re-queued; this worker
       // claims it again while the first run (which ignores interruption) is still stopping.
       let partitionedId: string | undefined
-      const flakyStore = Layer.effect(
-        QueueStore.QueueStore,
-        Effect.map(QueueStore.makeMemory(), (store) =>
-          QueueStore.QueueStore.of({
-            ...store,
-            extendLeases: (leases, millis) =>
-              Effect.suspend(() =>
-                store.extendLeases(
-                  leases.filter((lease) => lease.id !== partitionedId),
-                  millis
-                )
-              )
-          })
+      const flakyStore = memoryStoreRenewing((store, leases, millis) =>
+        store.extendLeases(
+          leases.filter((lease) => lease.id !== partitionedId),
+          millis
         )
       )
       const Stubborn = Job.make("Stubborn", { payload: {} })
