@@ -42,11 +42,6 @@ export interface ProcessorOptions {
   readonly middleware: ReadonlyArray<Middleware.JobMiddleware>
   /** Publishes lifecycle events; `undefined` when nobody listens (no `JobEvents` layer). */
   readonly publish: ((event: JobEvent) => void) | undefined
-  /**
-   * Completes a succeeded job; whether its lease was still held. Default: `store.ack`. The
-   * worker passes its own, which lets the ack ride on its next claim.
-   */
-  readonly ack?: ((lease: Lease) => Effect.Effect<boolean, QueueStoreError>) | undefined
 }
 
 /** How one run is judged. */
@@ -58,6 +53,11 @@ export interface RunOptions {
   readonly interruptedByWorker?: (() => boolean) | undefined
   /** Called when the handler has ended, before the settlement: the job no longer runs. */
   readonly finished?: (() => void) | undefined
+  /**
+   * Completes the job when it succeeded; whether its lease was still held. Default: `store.ack`.
+   * The worker passes its lane's, which lets the ack ride on the lane's next claim.
+   */
+  readonly ack?: ((lease: Lease) => Effect.Effect<boolean, QueueStoreError>) | undefined
 }
 
 const maxCauseLength = 8 * 1024
@@ -103,7 +103,7 @@ export const make = (options: ProcessorOptions) => {
   const emit = (event: JobEvent) => {
     if (publish !== undefined) publish(event)
   }
-  const ack = options.ack ?? ((lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0))
+  const storeAck = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
 
   // Attributed metrics are built once per queue and job name (building one per update is
   // costly), found by two lookups that allocate nothing.
@@ -250,7 +250,7 @@ export const make = (options: ProcessorOptions) => {
             if (!Exit.isSuccess(exit)) {
               return settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)
             }
-            return Effect.map(settle(ack(lease(job))), (held): Outcome => {
+            return Effect.map(settle((runOptions?.ack ?? storeAck)(lease(job))), (held): Outcome => {
               if (!held) return "lost"
               metrics.processed.updateUnsafe(1, fiber.context)
               if (publish !== undefined) {

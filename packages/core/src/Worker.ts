@@ -160,8 +160,8 @@ interface Lane {
   pendingAcks: Array<PendingAck>
   /** Waiting for work: acks go on their own meanwhile. */
   idle: boolean
-  /** Runs and settles a job, acking through this lane. */
-  readonly run: ReturnType<typeof Processor.make>
+  /** Acks a succeeded job through this lane. */
+  readonly ack: (lease: Lease) => Effect.Effect<boolean, QueueStoreError>
 }
 
 /** A finished job's ack, waiting for the fetch loop's next `ackAndClaim`. */
@@ -248,16 +248,11 @@ export const make = (options: WorkerOptions = {}) =>
         wakeup: Signal.make(),
         pendingAcks: [],
         idle: false,
-        run: Processor.make({
-          store,
-          registry,
-          middleware: config.middleware,
-          publish,
-          ack: (lease) => ackThrough(lane, lease)
-        })
+        ack: (lease) => ackThrough(lane, lease)
       }
       return lane
     }
+    const run = Processor.make({ store, registry, middleware: config.middleware, publish })
     const laneCount = config.concurrency >= 2 ? 2 : 1
     const lanes = Array.from({ length: laneCount }, (_, i) =>
       makeLane(Math.floor(config.concurrency / laneCount) + (i < config.concurrency % laneCount ? 1 : 0))
@@ -283,15 +278,13 @@ export const make = (options: WorkerOptions = {}) =>
       const options: Processor.RunOptions = {
         interruptedByWorker: () => slot.stopping,
         // Settling, the job no longer holds its slot: the next claim need not wait for it.
-        finished: () => markSettling(slot)
+        finished: () => markSettling(slot),
+        ack: lane.ack
       }
       const runJob =
         previous === undefined
-          ? lane.run(job, options)
-          : Effect.andThen(
-              Effect.uninterruptible(Effect.forEach(previous, stop, { discard: true })),
-              lane.run(job, options)
-            )
+          ? run(job, options)
+          : Effect.andThen(Effect.uninterruptible(Effect.forEach(previous, stop, { discard: true })), run(job, options))
       slot.fiber = runFork(
         Effect.onExit(runJob, (exit) => {
           freeSlot(slot)

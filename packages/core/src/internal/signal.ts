@@ -1,6 +1,7 @@
 /**
  * A signal that fires many times: `next` completes at the signal's next `fire`, never at an
  * earlier one. Waiters that lose interest (a race lost) are simply dropped with their Deferred.
+ * The Deferred is made only when someone waits: the worker fires on every job, mostly unheard.
  */
 import { Deferred, Effect } from "effect"
 
@@ -12,12 +13,13 @@ export interface Signal {
 }
 
 export const make = (): Signal => {
-  let current = Deferred.makeUnsafe<void>()
+  let current: Deferred.Deferred<void> | undefined
   return {
-    next: () => Deferred.await(current),
+    next: () => Deferred.await((current ??= Deferred.makeUnsafe<void>())),
     fire: () => {
+      if (current === undefined) return
       const fired = current
-      current = Deferred.makeUnsafe<void>()
+      current = undefined
       Deferred.doneUnsafe(fired, Effect.void)
     }
   }

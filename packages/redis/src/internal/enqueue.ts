@@ -162,13 +162,16 @@ export const make = (
     const byQueue = new Map<string, Array<number>>()
     const seen = new Set<string>()
     for (let i = 0; i < jobs.length; i++) {
-      const { id, queue } = jobs[i]!
+      const { id, idGenerated, queue } = jobs[i]!
       // A later job of the same call with an id already in it is a duplicate, whatever its queue.
-      if (seen.has(id)) {
-        results[i] = { id, outcome: "duplicate" }
-        continue
+      // Generated ids (132 random bits) cannot repeat: only the caller's own ids are looked up.
+      if (idGenerated !== true) {
+        if (seen.has(id)) {
+          results[i] = { id, outcome: "duplicate" }
+          continue
+        }
+        seen.add(id)
       }
-      seen.add(id)
       let positions = byQueue.get(queue)
       if (positions === undefined) {
         yield* checkQueue(queue)
