@@ -210,8 +210,7 @@ export const make = (options: ProcessorOptions) => {
         }
         const clock = fiber.getRef(Clock.Clock)
         const metrics = metricsFor(job)
-        return Effect.flatMap(Effect.result(handler.job.codec.decode(job.payload)), (decoded) => {
-          if (decoded._tag === "Failure") return kill(job, `${job.name}.${decoded.failure}`)
+        const runWith = (payload: unknown): Effect.Effect<Outcome, QueueStoreError> => {
           const info: JobInfo = {
             id: job.id,
             name: job.name,
@@ -229,7 +228,7 @@ export const make = (options: ProcessorOptions) => {
           const run = Effect.suspend(() => {
             const timeout = handler.job.timeout
             let effect: Effect.Effect<unknown, unknown> = Effect.provideService(
-              handler.run(decoded.success, info),
+              handler.run(payload, info),
               CurrentJob,
               info
             )
@@ -266,6 +265,13 @@ export const make = (options: ProcessorOptions) => {
               return "succeeded"
             })
           })
+        }
+        // Decoding answers at once for the usual schemas: no effect is built around its `Exit`.
+        const decoding = handler.job.codec.decode(job.payload)
+        if (Exit.isExit(decoding) && Exit.isSuccess(decoding)) return runWith(decoding.value)
+        return Effect.matchEffect(decoding, {
+          onFailure: (reason) => kill(job, `${job.name}.${reason}`),
+          onSuccess: runWith
         })
       })
     ).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }), registry.provideServices)

@@ -252,7 +252,7 @@ describe("Processor", () => {
   })
 
   describe("malformed records", () => {
-    const Good = Job.make("Good", { payload: { n: Schema.Number } })
+    const Good = Job.make("Good", { payload: { n: Schema.Number, label: Schema.optional(Schema.String) } })
 
     it.effect("go to the dead set with a reason and never block the jobs behind them", () =>
       Effect.gen(function* () {
@@ -263,6 +263,7 @@ describe("Processor", () => {
           yield* store.enqueue([
             { id: "not-json", name: "Good", queue: "default", payload: "{n: 1" },
             { id: "wrong-shape", name: "Good", queue: "default", payload: JSON.stringify({ n: "one" }) },
+            { id: "two-wrong", name: "Good", queue: "default", payload: JSON.stringify({ n: "one", label: 2 }) },
             { id: "unknown-name", name: "Vanished", queue: "default", payload: "{}" }
           ])
           const good = yield* Good.enqueue({ n: 7 })
@@ -273,10 +274,12 @@ describe("Processor", () => {
           assert.isUndefined(yield* get(good.id))
 
           const reasons = new Map((yield* JobsTest.dead).map((job) => [job.id, job.deadReason ?? ""]))
-          assert.strictEqual(reasons.size, 3)
+          assert.strictEqual(reasons.size, 4)
           assert.match(reasons.get("not-json")!, /^Good\.payload is not JSON/)
           assert.match(reasons.get("wrong-shape")!, /^Good\.payload does not match the job's schema: payload\.n: /)
           assert.include(reasons.get("wrong-shape"), "one")
+          // Every issue is named, not only the first.
+          assert.match(reasons.get("two-wrong")!, /payload\.n: .*; payload\.label: /)
           assert.match(reasons.get("unknown-name")!, /unknown job name "Vanished"/)
           assert.include(reasons.get("unknown-name"), "no handler is registered")
         }).pipe(Effect.provide(jobsLayer(handlers)))

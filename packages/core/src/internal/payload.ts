@@ -148,6 +148,7 @@ export interface PayloadCodec {
    * then makes the same checks and fails with the usual errors.
    */
   readonly encodeNow: (payload: unknown, maxBytes: number) => string | undefined
+  /** The payload of a stored job; an `Exit` when the schema answers at once (every job's path). */
   readonly decode: (text: string) => Effect.Effect<unknown, string>
 }
 
@@ -180,22 +181,25 @@ export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
             : Effect.fail(new PayloadTooLarge({ job: jobName, bytes, maxBytes }))
         })
       ),
-    decode: (text) =>
-      Effect.suspend(() => {
-        let json: unknown
-        try {
-          json = JSON.parse(text)
-        } catch (error) {
-          return Effect.fail(`payload is not JSON (${(error as Error).message})`)
-        }
-        return decodeSchema(json, parseOptions).pipe(
-          Effect.mapError(
-            (error) =>
-              `payload does not match the job's schema: ${schemaIssues("payload", error.issue)
-                .map((i) => `${i.path}: ${i.message}`)
-                .join("; ")}`
-          )
+    decode: (text) => {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch (error) {
+        return Exit.fail(`payload is not JSON (${(error as Error).message})`)
+      }
+      // Every job's path: a schema that answers at once gives its `Exit` directly, parsed with
+      // the default options (first issue only); all issues are collected only to describe a failure.
+      const result: unknown = decodeSchema(json)
+      if (Exit.isExit(result) && Exit.isSuccess(result)) return result as Exit.Success<unknown, never>
+      return decodeSchema(json, parseOptions).pipe(
+        Effect.mapError(
+          (error) =>
+            `payload does not match the job's schema: ${schemaIssues("payload", error.issue)
+              .map((i) => `${i.path}: ${i.message}`)
+              .join("; ")}`
         )
-      })
+      )
+    }
   }
 }
