@@ -4,7 +4,7 @@
  * workers in separate processes.
  *
  * Options:
- *   --quick              small sizes, one repeat (under a minute; ~2.5 with Sidekiq's pollers)
+ *   --quick              small sizes, one repeat (under a minute; ~1.75 minutes with Sidekiq's pollers)
  *   --only a,b           scenarios (enqueue, drain, latency, scheduled, retry, scaleout) or
  *                        variant ids (drain/c25, latency/1000, …)
  *   --systems a,b        effect-jobs, bullmq, sidekiq (default all; sidekiq only where Ruby with the
