@@ -134,7 +134,6 @@ export const makeMemoryQueueStore = (
     let failed = 0
     let claimSequence = 0
     const wake = Signal.make()
-    const signal = wake.fire
     const readyQueue = (queue: string) => {
       let deque = ready.get(queue)
       if (deque === undefined) {
@@ -271,7 +270,7 @@ export const makeMemoryQueueStore = (
             }
           }
           // A scheduled job may now be the earliest due time a sleeping worker must wake for.
-          signal()
+          wake.fire()
           return results
         }),
 
@@ -308,7 +307,7 @@ export const makeMemoryQueueStore = (
           entry.state = "retry"
           entry.runAt = now() + Math.max(0, delayMillis)
           retries.insert(entry)
-          signal()
+          wake.fire()
           return true
         }),
 
@@ -344,7 +343,7 @@ export const makeMemoryQueueStore = (
           release(entry)
           entry.attempt--
           makeReady(entry, true, 0)
-          signal()
+          wake.fire()
           return true
         }),
 
@@ -358,13 +357,13 @@ export const makeMemoryQueueStore = (
           makeReady(entry, true, 0)
           reaped++
         }
-        if (reaped > 0) signal()
+        if (reaped > 0) wake.fire()
         return reaped
       }),
 
       promote: Effect.sync(() => {
         const moved = promoteDue(now())
-        if (moved > 0) signal()
+        if (moved > 0) wake.fire()
         return moved
       }),
 
@@ -388,7 +387,7 @@ export const makeMemoryQueueStore = (
 
       resume: (queue) =>
         Effect.sync(() => {
-          if (paused.delete(queue)) signal()
+          if (paused.delete(queue)) wake.fire()
         }),
 
       stats: Effect.sync(() => {
@@ -450,7 +449,7 @@ export const makeMemoryQueueStore = (
             makeReady(entry, false, t)
             moved++
           }
-          if (moved > 0) signal()
+          if (moved > 0) wake.fire()
           return moved
         }),
 
