@@ -49,7 +49,7 @@ import { Clock, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect
 import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
-import { decodeErrors, decodeMeta } from "./internal/records.ts"
+import { jobFieldCount, toClaimed } from "./internal/records.ts"
 import { scriptError } from "./internal/scripts.ts"
 import * as StoreContext from "./internal/storeContext.ts"
 import { asArray, asStrings, chunks, queuePattern, safeMillis } from "./internal/storeContext.ts"
@@ -153,15 +153,19 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
 
   /**
-   * Per lease, whether the ack completed it, read from an ack reply (`ack-7`, or the `acks`
-   * of `claim-11`); and the ids to free in the id index: completed jobs whose id the caller
-   * chose (deleted at once, unless retention keeps them) and, with retention, those deleted
-   * anyway (record missing, or trimmed).
+   * Per lease, whether the ack completed it (`heldAt`, read from `ack-7`'s integers or
+   * `claim-11`'s `acked` characters); and the ids to free in the id index: completed jobs
+   * whose id the caller chose (deleted at once, unless retention keeps them) and, with
+   * retention, those the reply says were deleted anyway (record missing, or trimmed).
    */
-  const ackOutcome = (leases: ReadonlyArray<Lease>, reply: ReadonlyArray<unknown>) => {
-    const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(reply.slice(leases.length))
+  const ackOutcome = (
+    leases: ReadonlyArray<Lease>,
+    heldAt: (index: number) => boolean,
+    deletedReply: ReadonlyArray<unknown>
+  ) => {
+    const deleted: Array<string> = completedLimits === undefined ? [] : asStrings(deletedReply)
     const acked = leases.map((lease, i) => {
-      const held = reply[i] === 1
+      const held = heldAt(i)
       if (held && completedLimits === undefined && indexedToken(lease.token)) deleted.push(lease.id)
       return held
     })
@@ -201,39 +205,37 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       args
     ).pipe(
       Effect.flatMap((reply) => {
-        const [now, deadline, , jobs, dropped, ackReply, nextDue] = asArray(reply) as [
+        const [now, deadline, , packed, looseJobs, dropped, ackedText, ackDeleted, nextDue] = asArray(reply) as [
           number,
           number,
           number,
+          string,
           Array<string>,
           Array<string>,
+          string,
           Array<unknown>,
           number
         ]
         if (mark !== undefined && nextDue !== -2) {
           drained.set(queue, { mark, wakeAt: nextDue < 0 ? undefined : Date.now() + (nextDue - now) })
         } else drained.delete(queue)
-        const claimed: Array<ClaimedJob> = []
-        for (let i = 0; i + 4 < jobs.length; i += 5) {
-          const meta = decodeMeta(jobs[i + 2])!
-          claimed.push({
-            id: jobs[i]!,
-            name: meta.name,
-            queue,
-            payload: jobs[i + 3]!,
-            enqueuedAt: meta.enqueuedAt,
-            runAt: meta.runAt,
-            attempt: meta.attempt,
-            errors: decodeErrors(jobs[i + 4]),
-            deadReason: undefined,
-            diedAt: undefined,
-            state: "leased",
-            token: jobs[i + 1]!,
-            leaseDeadline: Number(deadline),
-            claimedAt: Number(now)
-          } as ClaimedJob)
+        // Five fields per job, each ending with a NUL byte (so the split leaves one "" at the end).
+        const fields = packed === "" ? [""] : packed.split("\u0000")
+        if ((fields.length - 1) % jobFieldCount !== 0) {
+          return Effect.die(
+            new Error(`claim-11 returned ${fields.length - 1} job fields, not ${jobFieldCount} per job`)
+          )
         }
-        const { acked, deleted } = ackOutcome(acks, ackReply)
+        const claimed: Array<ClaimedJob> = []
+        const leaseDeadline = Number(deadline)
+        const claimedAt = Number(now)
+        for (let i = 0; i + jobFieldCount < fields.length; i += jobFieldCount) {
+          claimed.push(toClaimed(queue, fields, i, leaseDeadline, claimedAt))
+        }
+        for (let i = 0; i + jobFieldCount <= looseJobs.length; i += jobFieldCount) {
+          claimed.push(toClaimed(queue, looseJobs, i, leaseDeadline, claimedAt))
+        }
+        const { acked, deleted } = ackOutcome(acks, (i) => ackedText[i] === "1", ackDeleted)
         const result = { acked, jobs: claimed }
         if (dropped.length === 0) {
           return deleted.length === 0 ? Effect.succeed(result) : Effect.as(forget(queue, deleted), result)
@@ -378,7 +380,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       args
     ).pipe(
       Effect.flatMap((reply) => {
-        const { acked, deleted } = ackOutcome(leases, asArray(reply))
+        const results = asArray(reply)
+        const { acked, deleted } = ackOutcome(leases, (i) => results[i] === 1, results.slice(leases.length))
         return Effect.as(forget(queue, deleted), acked)
       })
     )

@@ -114,6 +114,53 @@ describe("RedisQueueStore", () => {
     )
   )
 
+  // claim-11 packs a batch's fields into one NUL-separated string; fields with a NUL of their
+  // own must come back whole, next to packed ones, and acks must line up with their leases.
+  it.live("claims jobs with NUL bytes in an id, a name or a payload beside ordinary ones", () =>
+    withStore((store) =>
+      Effect.gen(function* () {
+        const error = { attempt: 1, tag: "Boom", message: "first\nsecond", cause: "Boom: first", at: 5 }
+        yield* store.enqueue([newJob("failed-once")])
+        const [first] = yield* claimAll(store, 1)
+        assert.isTrue(yield* store.retry(first!, { delayMillis: 0, error, countAttempt: true }))
+        yield* store.enqueue([
+          newJob("plain-1"),
+          newJob("nul\u0000id"),
+          newJob("nul-name", { name: "Te\u0000st" }),
+          newJob("raw-payload", { payload: '{"a":"\u0000"}' }),
+          newJob("plain-2", { payload: "" })
+        ])
+        const claimed = yield* claimAll(store, 10)
+        const byId = new Map(claimed.map((job) => [job.id, job]))
+        assert.deepStrictEqual(
+          [...byId.keys()].sort(),
+          ["failed-once", "nul\u0000id", "nul-name", "plain-1", "plain-2", "raw-payload"].sort()
+        )
+        assert.strictEqual(byId.get("nul\u0000id")?.payload, JSON.stringify({ id: "nul\u0000id" }))
+        assert.strictEqual(byId.get("nul-name")?.name, "Te\u0000st")
+        assert.strictEqual(byId.get("raw-payload")?.payload, '{"a":"\u0000"}')
+        assert.strictEqual(byId.get("plain-2")?.payload, "")
+        assert.deepStrictEqual(byId.get("failed-once")?.errors, [error])
+        assert.strictEqual(byId.get("failed-once")?.attempt, 2)
+        assert.strictEqual(byId.get("plain-1")?.name, "Test")
+        assert.strictEqual(new Set(claimed.map((job) => job.token)).size, claimed.length)
+
+        // Acks ride on a claim: one stale lease among them is reported as not held.
+        const leases = claimed.map(({ id, token }) => ({ id, token }))
+        const stale = { id: "plain-1", token: `${byId.get("plain-1")!.token}x` }
+        const { acked, jobs } = yield* store.ackAndClaim([...leases.slice(0, 3), stale, ...leases.slice(3)], {
+          queues: ["default"],
+          limit: 5,
+          owner: "w",
+          leaseMillis: 60_000
+        })
+        assert.deepStrictEqual(acked, [true, true, true, false, true, true, true])
+        assert.deepStrictEqual(jobs, [])
+        assert.strictEqual((yield* store.stats).leased, 0)
+      })
+    )
+  )
+
   it.live("runs the enqueue script twice without writing anything the second time", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {

@@ -9,6 +9,7 @@ import type { JobRecord } from "@effect-jobs/core"
 import { Option, Schema } from "effect"
 
 type AttemptError = JobRecord.AttemptError
+type ClaimedJob = JobRecord.ClaimedJob
 type JobState = JobRecord.JobState
 type StoredJob = JobRecord.StoredJob
 
@@ -103,4 +104,35 @@ export const toStored = (
     diedAt: dead ? meta.diedAt : undefined,
     state: meta.state
   }
+}
+
+/** Fields per job in a `claim-11` reply: id, token, meta, payload, error lines. */
+export const jobFieldCount = 5
+
+/** Builds a claimed job from its five `claim-11` fields, starting at `at`. */
+export const toClaimed = (
+  queue: string,
+  fields: ReadonlyArray<string>,
+  at: number,
+  leaseDeadline: number,
+  claimedAt: number
+): ClaimedJob => {
+  // The script has just written this meta entry itself: it is well formed.
+  const meta = decodeMeta(fields[at + 2])!
+  return {
+    id: fields[at]!,
+    name: meta.name,
+    queue,
+    payload: fields[at + 3]!,
+    enqueuedAt: meta.enqueuedAt,
+    runAt: meta.runAt,
+    attempt: meta.attempt,
+    errors: decodeErrors(fields[at + 4]),
+    deadReason: undefined,
+    diedAt: undefined,
+    state: "leased",
+    token: fields[at + 1]!,
+    leaseDeadline,
+    claimedAt
+  } as ClaimedJob
 }
