@@ -133,6 +133,7 @@ export const toClaimed = (
     state: "leased",
     token: fields[at + 1]!,
     leaseDeadline,
-    claimedAt
+    claimedAt,
+    claims: meta.claims
   } as ClaimedJob
 }
