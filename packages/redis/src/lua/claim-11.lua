@@ -94,16 +94,14 @@ if limit > 0 and not paused then
     local sequence = redis.call("HINCRBY", KEYS[10], "claims", #ids) - #ids
     local metaArgs, tokenArgs, leaseArgs = {}, {}, {}
     local seen = {}
+    local tokenPrefix = ARGV[5] .. "|" .. ARGV[2] .. ":"
     for k, id in ipairs(ids) do
       sequence = sequence + 1
-      local m = not seen[id] and decodeMeta(metas[k])
-      if m then
+      local meta, indexed
+      if not seen[id] then meta, indexed = claimedMeta(metas[k]) end
+      if meta then
         seen[id] = true
-        m.state = "l"
-        m.attempt = m.attempt + 1
-        m.claims = m.claims + 1
-        local token = ARGV[5] .. "|" .. ARGV[2] .. ":" .. sequence .. (m.indexed and "+" or "")
-        local meta = encodeMeta(m)
+        local token = tokenPrefix .. sequence .. (indexed and "+" or "")
         metaArgs[#metaArgs + 1] = id
         metaArgs[#metaArgs + 1] = meta
         tokenArgs[#tokenArgs + 1] = id

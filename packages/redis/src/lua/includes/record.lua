@@ -25,3 +25,13 @@ local function encodeMeta(m)
   return string.format("%s%s:%d:%d:%d:%d:%d:", m.state, m.indexed and "+" or "", m.attempt, m.claims, m.enqueuedAt,
     m.runAt, m.diedAt) .. m.name
 end
+
+-- The meta entry of a job as `claim` leases it: state "l", one more attempt and one more claim,
+-- the other fields copied without decoding them (claiming is every job's path); and whether its
+-- id is indexed. nil when the entry is absent or malformed.
+local function claimedMeta(text)
+  if not text then return nil end
+  local plus, attempt, claims, rest = string.match(text, "^%a(%+?):(%-?%d+):(%-?%d+)(:%-?%d+:%-?%d+:%-?%d+:.*)$")
+  if not plus then return nil end
+  return "l" .. plus .. ":" .. (tonumber(attempt) + 1) .. ":" .. (tonumber(claims) + 1) .. rest, plus == "+"
+end
