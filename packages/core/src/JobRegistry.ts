@@ -9,7 +9,7 @@ import { Context, Effect, Layer, Scope } from "effect"
 import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import type * as Job from "./Job.ts"
 
-/** A registered handler. Its run gets its own `Scope`; its other services come from `provideServices`. */
+/** A registered handler. Its run gets its own `Scope`; its other services come from `withServices`. */
 export interface RegisteredHandler {
   readonly job: Job.Any
   readonly run: (payload: unknown, info: JobInfo) => Effect.Effect<unknown, unknown>
@@ -22,12 +22,13 @@ export class JobRegistry extends Context.Service<
     readonly get: (name: string) => RegisteredHandler | undefined
     readonly names: ReadonlyArray<string>
     /**
-     * Provides the services the handlers captured when the layer was built. What the effect
-     * already has wins (a run's own middleware services, spans and log annotations are added
-     * inside it). Wrap the whole run: the merge is remembered for the last context seen, so
-     * the runs of one worker, which start from the same context, share one.
+     * A run's context: `context` plus the services the handlers captured when the layer was
+     * built, where `context` wins (a run's own middleware services, spans and log annotations
+     * are added inside it). Apply it to the context a whole run starts from: the merge is
+     * remembered for the last context seen, so the runs of one worker, which all start from the
+     * same context, share one.
      */
-    readonly provideServices: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    readonly withServices: <R>(context: Context.Context<R>) => Context.Context<R>
   }
 >()("@effect-jobs/core/JobRegistry") {}
 
@@ -72,7 +73,7 @@ export const make = <const Handlers extends ReadonlyArray<Job.JobHandler<any>>>(
     return JobRegistry.of({
       get: (name) => byName.get(name),
       names: [...byName.keys()],
-      provideServices: (effect) => Effect.updateContext(effect, withServices)
+      withServices
     })
   })
 

@@ -21,7 +21,7 @@
  * Malformed records (unknown job name, payload that is not JSON or fails its schema) are
  * killed with a reason, so they never block the jobs behind them.
  */
-import { Cause, Clock, Duration, Effect, Exit, Metric, Schedule } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Metric, References, Schedule } from "effect"
 import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
@@ -105,9 +105,17 @@ export const make = (options: ProcessorOptions) => {
   }
   const storeAck = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
 
+  // One context step per run, not one per concern (`annotateLogs`, then the registry's
+  // services): every job's path. The job's log annotations go on top of the merged ones.
+  const runContext = <R>(context: Context.Context<R>, job: ClaimedJob): Context.Context<R> => {
+    const merged = registry.withServices(context)
+    const annotations = Context.get(merged, References.CurrentLogAnnotations)
+    return Context.add(merged, References.CurrentLogAnnotations, { ...annotations, jobId: job.id, job: job.name })
+  }
+
   // Attributed metrics are built once per queue and job name (building one per update is
   // costly), found by two lookups that allocate nothing.
-  const metricsCache = new Map<string, Map<string, ReturnType<typeof attributedMetrics>>>()
+  const metricsCache = new Map<string, Map<string, ReturnType<typeof JobMetrics.forJob>>>()
   const metricsFor = (job: ClaimedJob) => {
     let byName = metricsCache.get(job.queue)
     if (byName === undefined) {
@@ -116,7 +124,7 @@ export const make = (options: ProcessorOptions) => {
     }
     let metrics = byName.get(job.name)
     if (metrics === undefined) {
-      metrics = attributedMetrics({ job: job.name, queue: job.queue })
+      metrics = JobMetrics.forJob({ job: job.name, queue: job.queue })
       byName.set(job.name, metrics)
     }
     return metrics
@@ -274,16 +282,7 @@ export const make = (options: ProcessorOptions) => {
           onSuccess: runWith
         })
       })
-    ).pipe(Effect.annotateLogs({ jobId: job.id, job: job.name }), registry.provideServices)
+    ).pipe(Effect.updateContext((context) => runContext(context, job)))
 
   return process
 }
-
-const attributedMetrics = (attributes: { readonly job: string; readonly queue: string }) => ({
-  processed: Metric.withAttributes(JobMetrics.processed, attributes),
-  failed: Metric.withAttributes(JobMetrics.failed, attributes),
-  retried: Metric.withAttributes(JobMetrics.retried, attributes),
-  dead: Metric.withAttributes(JobMetrics.dead, attributes),
-  runDuration: Metric.withAttributes(JobMetrics.runDuration, attributes),
-  queueLatency: Metric.withAttributes(JobMetrics.queueLatency, attributes)
-})

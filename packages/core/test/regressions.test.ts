@@ -292,6 +292,7 @@ describe("regressions", () => {
         assert.strictEqual(seen[0]?.span, "job-span")
         assert.strictEqual(seen[0]?.annotations.tenant, "acme")
         assert.strictEqual(seen[0]?.annotations.jobId, id)
+        assert.strictEqual(seen[0]?.annotations.job, "Greet")
       }).pipe(Effect.provide(jobsLayer(handlers)))
     })
   )
