@@ -250,28 +250,36 @@ export const make = (options: ProcessorOptions) => {
           })
 
           const started = clock.currentTimeMillisUnsafe()
-          return Effect.flatMap(Effect.exit(restore(run)), (exit) => {
+          // Both sides stop the clock, say the handler has ended and record its run time.
+          const ended = () => {
             const durationMillis = clock.currentTimeMillisUnsafe() - started
             runOptions?.finished?.()
             metrics.runDuration.updateUnsafe(Duration.millis(durationMillis), fiber.context)
-            if (!Exit.isSuccess(exit)) {
-              return settleFailure(job, info, exit.cause, runOptions?.interruptedByWorker?.() ?? false)
+            return durationMillis
+          }
+          return Effect.matchCauseEffect(restore(run), {
+            onFailure: (cause) => {
+              ended()
+              return settleFailure(job, info, cause, runOptions?.interruptedByWorker?.() ?? false)
+            },
+            onSuccess: () => {
+              const durationMillis = ended()
+              return Effect.map(settle((runOptions?.ack ?? storeAck)(lease(job))), (held): Outcome => {
+                if (!held) return "lost"
+                metrics.processed.updateUnsafe(1, fiber.context)
+                if (publish !== undefined) {
+                  publish({
+                    _tag: "Succeeded",
+                    id: job.id,
+                    name: job.name,
+                    queue: job.queue,
+                    attempt: job.attempt,
+                    durationMillis
+                  })
+                }
+                return "succeeded"
+              })
             }
-            return Effect.map(settle((runOptions?.ack ?? storeAck)(lease(job))), (held): Outcome => {
-              if (!held) return "lost"
-              metrics.processed.updateUnsafe(1, fiber.context)
-              if (publish !== undefined) {
-                publish({
-                  _tag: "Succeeded",
-                  id: job.id,
-                  name: job.name,
-                  queue: job.queue,
-                  attempt: job.attempt,
-                  durationMillis
-                })
-              }
-              return "succeeded"
-            })
           })
         }
         // Decoding answers at once for the usual schemas: no effect is built around its `Exit`.
