@@ -7,7 +7,7 @@
  * in chunks of one store call each.
  */
 import { Buffer } from "node:buffer"
-import { Context, Duration, Effect, Layer, type Metric } from "effect"
+import { Context, Duration, Effect, Layer, Metric } from "effect"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
@@ -121,7 +121,7 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       const key = `${queue}\u0000${job}`
       let counter = counters.get(key)
       if (counter === undefined) {
-        counter = JobMetrics.forJob({ job, queue }).enqueued
+        counter = Metric.withAttributes(JobMetrics.enqueued, { job, queue })
         counters.set(key, counter)
       }
       return counter

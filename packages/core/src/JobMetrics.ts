@@ -4,45 +4,17 @@
  */
 import { Metric } from "effect"
 
-/** The attributes of every series: which job name on which queue. */
-export type JobAttributes = { readonly job: string; readonly queue: string }
-
-const counter = (name: string, description: string, attributes?: JobAttributes) =>
-  Metric.counter(name, { description, attributes })
-const timer = (name: string, description: string, attributes?: JobAttributes) =>
-  Metric.timer(name, { description, attributes })
-
-const definitions = (attributes?: JobAttributes) => ({
-  enqueued: counter("effect_jobs_enqueued_total", "Jobs enqueued", attributes),
-  processed: counter("effect_jobs_processed_total", "Jobs completed", attributes),
-  failed: counter("effect_jobs_failed_total", "Job attempts failed", attributes),
-  retried: counter("effect_jobs_retried_total", "Jobs scheduled to retry", attributes),
-  dead: counter("effect_jobs_dead_total", "Jobs moved to the dead set", attributes),
-  runDuration: timer("effect_jobs_run_duration", "Handler run time", attributes),
-  queueLatency: timer("effect_jobs_queue_latency", "Due-to-start latency", attributes)
-})
-
-const unattributed = definitions()
-
 /** Jobs written by clients (duplicates excluded). */
-export const enqueued = unattributed.enqueued
+export const enqueued = Metric.counter("effect_jobs_enqueued_total", { description: "Jobs enqueued" })
 /** Attempts that succeeded. */
-export const processed = unattributed.processed
+export const processed = Metric.counter("effect_jobs_processed_total", { description: "Jobs completed" })
 /** Attempts that failed (typed failure, defect or timeout). */
-export const failed = unattributed.failed
+export const failed = Metric.counter("effect_jobs_failed_total", { description: "Job attempts failed" })
 /** Jobs scheduled for another attempt. */
-export const retried = unattributed.retried
+export const retried = Metric.counter("effect_jobs_retried_total", { description: "Jobs scheduled to retry" })
 /** Jobs moved to the dead set. */
-export const dead = unattributed.dead
+export const dead = Metric.counter("effect_jobs_dead_total", { description: "Jobs moved to the dead set" })
 /** How long handlers ran. */
-export const runDuration = unattributed.runDuration
+export const runDuration = Metric.timer("effect_jobs_run_duration", { description: "Handler run time" })
 /** How long jobs waited between becoming due and being claimed. */
-export const queueLatency = unattributed.queueLatency
-
-/**
- * The metrics above for one job name on one queue: the same series as
- * `Metric.withAttributes(metric, attributes)`, built with their attributes instead, which
- * saves a context step on every update (the worker updates three per job). Build once per
- * job name and queue, not per update.
- */
-export const forJob = (attributes: JobAttributes) => definitions(attributes)
+export const queueLatency = Metric.timer("effect_jobs_queue_latency", { description: "Due-to-start latency" })

@@ -115,7 +115,7 @@ export const make = (options: ProcessorOptions) => {
 
   // Attributed metrics are built once per queue and job name (building one per update is
   // costly), found by two lookups that allocate nothing.
-  const metricsCache = new Map<string, Map<string, ReturnType<typeof JobMetrics.forJob>>>()
+  const metricsCache = new Map<string, Map<string, ReturnType<typeof attributedMetrics>>>()
   const metricsFor = (job: ClaimedJob) => {
     let byName = metricsCache.get(job.queue)
     if (byName === undefined) {
@@ -124,7 +124,7 @@ export const make = (options: ProcessorOptions) => {
     }
     let metrics = byName.get(job.name)
     if (metrics === undefined) {
-      metrics = JobMetrics.forJob({ job: job.name, queue: job.queue })
+      metrics = attributedMetrics({ job: job.name, queue: job.queue })
       byName.set(job.name, metrics)
     }
     return metrics
@@ -294,3 +294,14 @@ export const make = (options: ProcessorOptions) => {
 
   return process
 }
+
+// Through `withAttributes`, so a job's own `job` and `queue` win over attributes the app puts
+// in the context (Prometheus setups often label every series with a `job` of their own).
+const attributedMetrics = (attributes: { readonly job: string; readonly queue: string }) => ({
+  processed: Metric.withAttributes(JobMetrics.processed, attributes),
+  failed: Metric.withAttributes(JobMetrics.failed, attributes),
+  retried: Metric.withAttributes(JobMetrics.retried, attributes),
+  dead: Metric.withAttributes(JobMetrics.dead, attributes),
+  runDuration: Metric.withAttributes(JobMetrics.runDuration, attributes),
+  queueLatency: Metric.withAttributes(JobMetrics.queueLatency, attributes)
+})

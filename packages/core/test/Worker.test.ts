@@ -562,8 +562,15 @@ describe("Worker", () => {
             (m) => m.id === "effect_jobs_processed_total" && (m.attributes as Record<string, unknown>)?.job === "Broken"
           )
         )
+        // The app's own attributes are kept, but a job's `job` and `queue` win over them.
+        assert.strictEqual(value("effect_jobs_processed_total", { job: "Fine", service: "api" }).count, 3)
+        assert.strictEqual(value("effect_jobs_enqueued_total", { job: "Fine", service: "api" }).count, 3)
+        assert.isUndefined(snapshot.find((m) => (m.attributes as Record<string, unknown>)?.job === "billing-worker"))
       }).pipe(Effect.provide(jobsLayer(handlers)))
-    }).pipe(Effect.provideService(Metric.MetricRegistry, new Map()))
+    }).pipe(
+      Effect.provideService(Metric.MetricRegistry, new Map()),
+      Effect.provideService(Metric.CurrentMetricAttributes, { job: "billing-worker", service: "api" })
+    )
   )
 
   describe("configuration", () => {
