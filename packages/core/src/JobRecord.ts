@@ -63,11 +63,6 @@ export interface ClaimedJob extends JobRecord {
   readonly leaseDeadline: number
   /** When it was claimed, for the queue-latency metric. */
   readonly claimedAt: number
-  /**
-   * Claims of this job so far, this one included (interrupted and lapsed runs count too).
-   * At 1 no earlier run of it can still be going on anywhere.
-   */
-  readonly claims: number
 }
 
 /** How many failed attempts a record keeps (older ones are dropped first). */

@@ -28,8 +28,6 @@ interface Entry {
   enqueuedAt: number
   runAt: number
   attempt: number
-  /** Claims so far: every claim counts, unlike `attempt`. */
-  claims: number
   errors: Array<AttemptError>
   state: JobState
   token: string | undefined
@@ -204,18 +202,11 @@ export const makeMemoryQueueStore = (
           if (entry === undefined) break
           entry.state = "leased"
           entry.attempt++
-          entry.claims++
           // Store-wide sequence: a token is never reused, even for a re-enqueued id.
           entry.token = `${owner}:${++claimSequence}`
           entry.leaseDeadline = t + leaseMillis
           leased.add(entry)
-          claimed.push({
-            ...toStored(entry),
-            token: entry.token,
-            leaseDeadline: entry.leaseDeadline,
-            claimedAt: t,
-            claims: entry.claims
-          })
+          claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
         }
         if (claimed.length >= limit) break
       }
@@ -261,7 +252,6 @@ export const makeMemoryQueueStore = (
               enqueuedAt: t,
               runAt: Math.max(runAt, t),
               attempt: 0,
-              claims: 0,
               errors: [],
               state: "scheduled",
               token: undefined,

@@ -133,7 +133,6 @@ export const toClaimed = (
     state: "leased",
     token: fields[at + 1]!,
     leaseDeadline,
-    claimedAt,
-    claims: meta.claims
+    claimedAt
   } as ClaimedJob
 }
