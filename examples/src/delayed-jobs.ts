@@ -136,8 +136,7 @@ const redisUrlFromArgs = (): string | undefined => {
   return process.env.REDIS_URL === undefined || process.env.REDIS_URL === "" ? undefined : process.env.REDIS_URL
 }
 
-/** Polls a reading until it satisfies the predicate (only the tour needs this; workers never poll). */
-/** Reads until `done` holds; the value it held for. */
+/** Polls a reading until it satisfies `done`, and returns that reading (only the tour polls; workers never do). */
 const waitUntil = <A, E>(read: Effect.Effect<A, E>, done: (a: A) => boolean) =>
   Effect.gen(function* () {
     for (;;) {

@@ -210,9 +210,9 @@ export const make = (options: WorkerOptions = {}) =>
       wake(slot.lane)
     }
     const freeSlot = (slot: Slot) => {
-      const held = slotsById.get(slot.job.id) ?? 1
-      if (held <= 1) slotsById.delete(slot.job.id)
-      else slotsById.set(slot.job.id, held - 1)
+      const runsOfId = slotsById.get(slot.job.id) ?? 1
+      if (runsOfId <= 1) slotsById.delete(slot.job.id)
+      else slotsById.set(slot.job.id, runsOfId - 1)
       const last = slots.pop()!
       if (last !== slot) {
         slots[slot.index] = last
@@ -270,9 +270,9 @@ export const make = (options: WorkerOptions = {}) =>
       // The slots are searched only when the id holds one already: comparing every new job's id
       // with every slot's cost a busy worker at concurrency 100 a tenth of its CPU.
       let previous: Array<Slot> | undefined
-      const held = slotsById.get(job.id)
-      if (held !== undefined) for (const other of slots) if (other.job.id === job.id) (previous ??= []).push(other)
-      slotsById.set(job.id, (held ?? 0) + 1)
+      const runsOfId = slotsById.get(job.id)
+      if (runsOfId !== undefined) for (const other of slots) if (other.job.id === job.id) (previous ??= []).push(other)
+      slotsById.set(job.id, (runsOfId ?? 0) + 1)
       const slot: Slot = {
         job,
         startedAt: clock.currentTimeMillisUnsafe(),
@@ -454,7 +454,7 @@ export const make = (options: WorkerOptions = {}) =>
     const renewLeases = Effect.gen(function* () {
       if (slots.length === 0) return
       // One lease per job id: a job claimed again while its earlier run is being stopped, or
-      // settled (a completed id enqueued anew), has two slots, and the new run's (the one
+      // still settling (a completed id enqueued anew), has two slots, and the new run's (the one
       // neither stopping nor settling) is the lease that must stay alive. The array's order
       // says nothing about which came first.
       const sent = new Map<string, Slot>()
