@@ -175,6 +175,7 @@ const main = async () => {
   log(`${total} runs: ${plan.map((v) => v.id).join(", ")} × ${systems.join(", ")} × ${sizes.repeats}\n`)
 
   const records: Array<RunRecord> = []
+  const skips: Array<string> = []
   const benchStart = performance.now()
   let index = 0
   for (const variant of plan) {
@@ -224,6 +225,13 @@ const main = async () => {
             return children
           }
         }
+        const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`
+        const skipped = variant.skip?.(system)
+        if (skipped !== undefined) {
+          skips.push(`${variant.id} ${systemLabel[system]}: ${skipped}`)
+          log(`${prefix}: skipped (${skipped})`)
+          continue
+        }
         await server.reset()
         const started = performance.now()
         const loadBefore = Number(Os.loadavg()[0]!.toFixed(2))
@@ -238,7 +246,6 @@ const main = async () => {
           load: [loadBefore, Number(Os.loadavg()[0]!.toFixed(2))] as const,
           code
         })
-        const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`
         try {
           const outcome = await variant.run!(system, bench)
           const seconds = (performance.now() - started) / 1000
@@ -296,6 +303,7 @@ const main = async () => {
     loadLine,
     codeLine,
     sidekiq.line,
+    ...skips.map((skip) => `skipped: ${skip}`),
     "",
     `${medians}; ↑ higher is better, ↓ lower is better.`,
     "",
@@ -307,6 +315,7 @@ const main = async () => {
   const failures = records.filter((r) => !r.ok)
   const notes = records.flatMap((r) => r.notes.map((n) => `${r.variant} ${r.system} #${r.repeat}: ${n}`))
   if (notes.length > 0) log(`Notes:\n${notes.map((n) => `  ${n}`).join("\n")}`)
+  if (skips.length > 0) log(`Skipped:\n${skips.map((n) => `  ${n}`).join("\n")}`)
   if (failures.length > 0) {
     log(`Failed runs:\n${failures.map((r) => `  ${r.variant} ${r.system} #${r.repeat}: ${r.error}`).join("\n")}`)
   }

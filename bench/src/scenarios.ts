@@ -34,6 +34,11 @@ export interface Sizes {
   readonly scaleConcurrency: number
   /** Longest a run may take before it is failed. */
   readonly runTimeoutMillis: number
+  /**
+   * Whether Sidekiq runs the scheduled and retry scenarios. Both wait on its poller (10–15 s
+   * before the first poll, retries due 15 s or more later), longer than all of `--quick`.
+   */
+  readonly sidekiqPollerRows: boolean
 }
 
 export const fullSizes: Sizes = {
@@ -54,7 +59,8 @@ export const fullSizes: Sizes = {
   scaleJobs: 100_000,
   scaleWorkers: [1, 2, 4],
   scaleConcurrency: 25,
-  runTimeoutMillis: 300_000
+  runTimeoutMillis: 300_000,
+  sidekiqPollerRows: true
 }
 
 export const quickSizes: Sizes = {
@@ -62,20 +68,21 @@ export const quickSizes: Sizes = {
   enqueueJobs: 2_000,
   enqueueInFlight: 100,
   enqueueChunk: 1_000,
-  drainJobs: 5_000,
+  drainJobs: 2_000,
   drainConcurrency: [1, 25, 100],
   latencyRates: [1_000, 10_000],
-  latencySeconds: 3,
+  latencySeconds: 0.5,
   latencyConcurrency: 50,
   scheduledJobs: 200,
-  scheduledSpreadMillis: 1_000,
-  scheduledLeadMillis: 500,
+  scheduledSpreadMillis: 500,
+  scheduledLeadMillis: 300,
   retryJobs: 1_000,
   retryConcurrency: 50,
-  scaleJobs: 5_000,
+  scaleJobs: 2_000,
   scaleWorkers: [1, 2, 4],
   scaleConcurrency: 25,
-  runTimeoutMillis: 60_000
+  runTimeoutMillis: 60_000,
+  sidekiqPollerRows: false
 }
 
 /** Scenario names for `--only`. */
@@ -142,6 +149,8 @@ export interface Variant {
   readonly metrics: ReadonlyArray<MetricDef>
   /** Absent for rows that only show runs of other variants (`from`). */
   readonly run?: ((system: SystemName, bench: Bench) => Promise<RunOutcome>) | undefined
+  /** Why this system does not run this variant at these sizes; `undefined`: it runs. */
+  readonly skip?: ((system: SystemName) => string | undefined) | undefined
   /**
    * Variants whose runs this row shows. With `run` too: shown instead of running when one of
    * them is in the plan (the same measurement under another heading).
@@ -172,9 +181,8 @@ const stopAll = async (workers: ReadonlyArray<WorkerChild>, timeoutMillis: numbe
   return results
 }
 
-/** Runs a producer to the end; returns its result and Redis CPU used meanwhile. */
-const produce = async (bench: Bench, system: SystemName, work: ProducerWork, label: string) => {
-  const producer = await bench.producer(system, work, label)
+/** Runs a started producer to the end; returns its result and Redis CPU used meanwhile. */
+const runProducer = async (bench: Bench, producer: ProducerChild) => {
   const memoryBefore = await bench.server.admin.usedMemory()
   await bench.server.admin.command("CONFIG", "RESETSTAT")
   const cpuBefore = await bench.server.admin.cpuSeconds()
@@ -186,6 +194,10 @@ const produce = async (bench: Bench, system: SystemName, work: ProducerWork, lab
   const memoryAfter = await bench.server.admin.usedMemory()
   return { result, redisCpu, memoryBytes: memoryAfter - memoryBefore, commands }
 }
+
+/** Starts a producer and runs it to the end. */
+const produce = async (bench: Bench, system: SystemName, work: ProducerWork, label: string) =>
+  runProducer(bench, await bench.producer(system, work, label))
 
 const enqueueVariant = (id: string, title: string, work: (sizes: Sizes) => ProducerWork): Variant => ({
   scenario: "enqueue",
@@ -216,14 +228,18 @@ const drainRun = async (
   options: { jobs: number; processes: number; concurrency: number; failOnce?: boolean; label: string }
 ): Promise<RunOutcome> => {
   const { jobs, label, processes } = options
-  const preload = await produce(
-    bench,
-    system,
-    { kind: "bulk", count: jobs, chunk: 1_000, job: options.failOnce ? "failOnce" : "noop" },
-    `${system} preload (${label})`
-  )
+  // Children start side by side (each spends most of a second loading its modules); the
+  // workers stay idle until `go`, after the preload.
+  const [producer, workers] = await Promise.all([
+    bench.producer(
+      system,
+      { kind: "bulk", count: jobs, chunk: 1_000, job: options.failOnce ? "failOnce" : "noop" },
+      `${system} preload (${label})`
+    ),
+    bench.workers(system, processes, options.concurrency, `${system} worker (${label})`)
+  ])
+  const preload = await runProducer(bench, producer)
   const waiting = await waitingJobs(bench.server.admin, system)
-  const workers = await bench.workers(system, processes, options.concurrency, `${system} worker (${label})`)
   await bench.server.admin.command("CONFIG", "RESETSTAT")
   const cpuBefore = await bench.server.admin.cpuSeconds()
   const start = nowMillis()
@@ -278,13 +294,16 @@ const liveRun = async (
   bench: Bench,
   options: { work: ProducerWork; concurrency: number; measure: "pickup" | "lateness"; label: string }
 ): Promise<RunOutcome> => {
-  const [worker] = await bench.workers(system, 1, options.concurrency, `${system} worker (${options.label})`)
+  const [[worker], producer] = await Promise.all([
+    bench.workers(system, 1, options.concurrency, `${system} worker (${options.label})`),
+    bench.producer(system, options.work, `${system} producer (${options.label})`)
+  ])
   await bench.server.admin.command("CONFIG", "RESETSTAT")
   const cpuBefore = await bench.server.admin.cpuSeconds()
   worker!.send({ type: "go" })
-  let producerResult: Awaited<ReturnType<typeof produce>>
+  let producerResult: Awaited<ReturnType<typeof runProducer>>
   try {
-    producerResult = await produce(bench, system, options.work, `${system} producer (${options.label})`)
+    producerResult = await runProducer(bench, producer)
     await waitSettled(bench.server.admin, system, bench.sizes.runTimeoutMillis)
   } catch (error) {
     worker!.kill()
@@ -322,6 +341,12 @@ const liveRun = async (
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US")
+
+/** Skips Sidekiq in scenarios that wait on its poller, when the sizes say so. */
+const pollerBound = (sizes: Sizes) => (system: SystemName) =>
+  system === "sidekiq" && !sizes.sidekiqPollerRows
+    ? "Sidekiq's poller starts 10–15 s late and its retries come 15 s or more later: only the full run has this row"
+    : undefined
 
 /** Every variant, in table order, for these sizes. */
 export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
@@ -370,6 +395,7 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
   {
     scenario: "scheduled",
     section: "4. scheduled lateness",
+    skip: pollerBound(sizes),
     id: "scheduled",
     title: `${fmt(sizes.scheduledJobs)} jobs due over ${sizes.scheduledSpreadMillis / 1000} s`,
     metrics: [m.p50, m.p99, m.max, m.workerCpu, m.redisCpu],
@@ -390,6 +416,7 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
   {
     scenario: "retry",
     section: "5. retry path",
+    skip: pollerBound(sizes),
     id: "retry",
     title: `${fmt(sizes.retryJobs)} jobs failing once, retried after 1 ms, concurrency ${sizes.retryConcurrency}`,
     metrics: [m.rate, m.workerCpu, m.redisCpu],
