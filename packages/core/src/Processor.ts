@@ -32,8 +32,11 @@ import type { JobRegistry } from "./JobRegistry.ts"
 import * as Middleware from "./Middleware.ts"
 import type { QueueStore, QueueStoreError } from "./QueueStore.ts"
 
-/** What became of a claimed job. `lost`: the lease had passed to someone else, nothing changed. */
-export type Outcome = "succeeded" | "retried" | "dead" | "discarded" | "requeued" | "lost"
+/**
+ * What became of a claimed job. `lost`: the lease had passed to someone else, nothing changed.
+ * `acking`: it succeeded and its ack went to `RunOptions.ackLater`, which settles it.
+ */
+export type Outcome = "succeeded" | "retried" | "dead" | "discarded" | "requeued" | "lost" | "acking"
 
 /** What a processor needs. */
 export interface ProcessorOptions {
@@ -54,10 +57,12 @@ export interface RunOptions {
   /** Called when the handler has ended, before the settlement: the job no longer runs. */
   readonly finished?: (() => void) | undefined
   /**
-   * Completes the job when it succeeded; whether its lease was still held. Default: `store.ack`.
-   * The worker passes its lane's, which lets the ack ride on the lane's next claim.
+   * Takes a succeeded job's ack to send later and returns `true`: the run ends at once, and
+   * `settled` is called with whether the lease was still held when the store has answered.
+   * `false`: not taken, the run acks the job itself. The worker's lanes send taken acks with
+   * their next claim; a run that waited for that reply cost a suspended fiber per job.
    */
-  readonly ack?: ((lease: Lease) => Effect.Effect<boolean, QueueStoreError>) | undefined
+  readonly ackLater?: ((lease: Lease, settled: (held: boolean) => void) => boolean) | undefined
 }
 
 const maxCauseLength = 8 * 1024
@@ -88,14 +93,17 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
   }
 }
 
-// Settlements are fenced by the lease token, so repeating one after a store error is safe.
-// The retry machinery is built only after a first failure (settling is on every job's path);
-// the waits are 100 ms, then 200, 400, 800 and 1,600 ms.
 const settleRetry = { schedule: Schedule.exponential("200 millis"), times: 4 }
-const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
+/**
+ * Runs a settlement, trying it again on store errors: settlements are fenced by the lease
+ * token, so repeating one is safe. The retry machinery is built only after a first failure
+ * (settling is on every job's path); the waits are 100 ms, then 200, 400, 800 and 1,600 ms.
+ */
+export const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
   Effect.catch(effect, () => Effect.andThen(Effect.sleep("100 millis"), Effect.retry(effect, settleRetry)))
 
 const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
+const acking = Effect.succeed<Outcome>("acking")
 
 /** Builds the function that runs and settles one claimed job. */
 export const make = (options: ProcessorOptions) => {
@@ -264,9 +272,11 @@ export const make = (options: ProcessorOptions) => {
             },
             onSuccess: () => {
               const durationMillis = ended()
-              return Effect.map(settle((runOptions?.ack ?? storeAck)(lease(job))), (held): Outcome => {
+              // Read now: `settled` may run after the fiber has ended, which empties its context.
+              const context = fiber.context
+              const settled = (held: boolean): Outcome => {
                 if (!held) return "lost"
-                metrics.processed.updateUnsafe(1, fiber.context)
+                metrics.processed.updateUnsafe(1, context)
                 if (publish !== undefined) {
                   publish({
                     _tag: "Succeeded",
@@ -278,7 +288,9 @@ export const make = (options: ProcessorOptions) => {
                   })
                 }
                 return "succeeded"
-              })
+              }
+              if (runOptions?.ackLater?.(lease(job), settled) === true) return acking
+              return Effect.map(settle(storeAck(lease(job))), settled)
             }
           })
         }

@@ -27,7 +27,7 @@ import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
 import * as Signal from "./internal/signal.ts"
 import * as QueueSelection from "./QueueSelection.ts"
-import { QueueStore, type QueueStoreError } from "./QueueStore.ts"
+import { QueueStore } from "./QueueStore.ts"
 
 /** Worker settings; every one has a default. */
 export interface WorkerOptions {
@@ -132,7 +132,8 @@ const every = <E>(millis: number, name: string, body: Effect.Effect<void, E>) =>
 interface Slot {
   readonly job: ClaimedJob
   readonly startedAt: number
-  fiber: Fiber.Fiber<Processor.Outcome, unknown> | undefined
+  /** Its run, or once the run has handed its ack to the lane and that ack went alone, the ack's. */
+  fiber: Fiber.Fiber<unknown, unknown> | undefined
   /** Set before the worker interrupts the job, so its settlement requeues it uncounted. */
   stopping: boolean
   /** The handler has ended and the settlement is pending or in flight: the slot no longer counts as busy. */
@@ -154,20 +155,23 @@ interface Lane {
   held: number
   /** Held slots whose handler has ended and whose settlement has not landed yet. */
   settling: number
-  /** Fires when one of its slots frees or an ack is waiting: the loop looks again. */
+  /** Fires when one of its slots frees or starts settling, or an ack is waiting: the loop looks again. */
   readonly wakeup: Signal.Signal
   /** Finished jobs' acks, waiting for this loop's next `ackAndClaim`. */
   pendingAcks: Array<PendingAck>
   /** Waiting for work: acks go on their own meanwhile. */
   idle: boolean
-  /** Acks a succeeded job through this lane. */
-  readonly ack: (lease: Lease) => Effect.Effect<boolean, QueueStoreError>
 }
 
-/** A finished job's ack, waiting for the fetch loop's next `ackAndClaim`. */
+/**
+ * A succeeded job's ack, waiting for the fetch loop's next `ackAndClaim`. Its run has ended;
+ * its slot is held (settling) until the ack is answered.
+ */
 interface PendingAck {
   readonly lease: Lease
-  readonly resume: (effect: Effect.Effect<boolean, QueueStoreError>) => void
+  readonly slot: Slot
+  /** The run's completion: counts and reports the job once the store has answered. */
+  readonly settled: (held: boolean) => void
 }
 
 /** How long interrupted jobs get to run their finalizers and settle before shutdown moves on. */
@@ -200,6 +204,7 @@ export const make = (options: WorkerOptions = {}) =>
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
     const isFreed = (slot: Slot) => slot.index < 0
+    const slotFreed = Signal.make()
     const wake = (lane: Lane) => lane.wakeup.fire()
     const busy = (lane: Lane) => lane.held - lane.settling
 
@@ -219,31 +224,57 @@ export const make = (options: WorkerOptions = {}) =>
         last.index = slot.index
       }
       slot.index = -1
+      slotFreed.fire()
       slot.lane.held--
       // A settling slot stopped counting as busy when it began settling (and woke the loop then).
       if (slot.settling) slot.lane.settling--
       else wake(slot.lane)
     }
 
+    // Once a slot's last fiber has ended: the slot frees, and a settlement that outlasted its
+    // retries is reported (an interruption here only means the worker stopped a job that had
+    // already settled).
+    const slotDone = (slot: Slot) => (exit: Exit.Exit<unknown, unknown>) => {
+      freeSlot(slot)
+      return Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
+        ? Effect.logError(
+            `${slot.job.name} ${slot.job.id} could not be settled; its lease will expire and it will run again`,
+            exit.cause
+          )
+        : Effect.void
+    }
+
     // Acks ride on the lane's next claim (one store call completes the finished jobs and refills
-    // their slots). While the lane waits for work or has stopped, an ack goes on its own.
+    // their slots); the job's run ends when it hands its ack over, and the lane completes it.
+    // While the lane waits for work or has stopped, the run acks on its own.
+    const ackLater = (lane: Lane, slot: Slot) => (lease: Lease, settled: (held: boolean) => void) => {
+      if (quiet || lane.idle) return false
+      lane.pendingAcks.push({ lease, slot, settled })
+      wake(lane)
+      return true
+    }
+    const acked = (entry: PendingAck, held: boolean) => {
+      entry.settled(held)
+      freeSlot(entry.slot)
+    }
     const ackAlone = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
-    // Decided inside the callback's registration, which runs without a pause: the loop cannot
-    // go idle or stop between the check and the push.
-    const ackThrough = (lane: Lane, lease: Lease): Effect.Effect<boolean, QueueStoreError> =>
-      Effect.callback<boolean, QueueStoreError>((resume) => {
-        if (quiet || lane.idle) return resume(ackAlone(lease))
-        // The job's slot is already settling: the processor calls `finished` before it acks.
-        lane.pendingAcks.push({ lease, resume })
-        wake(lane)
-      })
+    // An ack the lane could not send with a claim goes alone, with the settlement's retries, on
+    // a fiber of the slot's own: shutdown waits for it as it would for the run. Uninterruptible,
+    // as a run's settlement is: stopping the slot must not drop a succeeded job's ack.
+    const ackEachAlone = (acks: ReadonlyArray<PendingAck>) => {
+      for (const entry of acks) {
+        entry.slot.fiber = runFork(
+          Effect.onExit(
+            Effect.uninterruptible(Effect.map(Processor.settle(ackAlone(entry.lease)), entry.settled)),
+            slotDone(entry.slot)
+          )
+        )
+      }
+    }
     const takePendingAcks = (lane: Lane) => {
       const taken = lane.pendingAcks
       lane.pendingAcks = []
       return taken
-    }
-    const ackEachAlone = (acks: ReadonlyArray<PendingAck>) => {
-      for (const entry of acks) entry.resume(ackAlone(entry.lease))
     }
 
     const makeLane = (capacity: number): Lane => {
@@ -253,8 +284,7 @@ export const make = (options: WorkerOptions = {}) =>
         settling: 0,
         wakeup: Signal.make(),
         pendingAcks: [],
-        idle: false,
-        ack: (lease) => ackThrough(lane, lease)
+        idle: false
       }
       return lane
     }
@@ -288,34 +318,29 @@ export const make = (options: WorkerOptions = {}) =>
         interruptedByWorker: () => slot.stopping,
         // Settling, the job no longer holds its slot: the next claim need not wait for it.
         finished: () => markSettling(slot),
-        ack: lane.ack
+        ackLater: ackLater(lane, slot)
       }
       const runJob =
         previous === undefined
           ? run(job, options)
           : Effect.andThen(Effect.uninterruptible(Effect.forEach(previous, stop, { discard: true })), run(job, options))
+      const done = slotDone(slot)
+      // A run that handed its ack to the lane keeps its slot until the lane has the answer.
       slot.fiber = runFork(
-        Effect.onExit(runJob, (exit) => {
-          freeSlot(slot)
-          // A store failure that outlasted the settlement retries; an interruption here only
-          // means the worker stopped a job that had already settled.
-          return Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)
-            ? Effect.logError(
-                `${job.name} ${job.id} could not be settled; its lease will expire and it will run again`,
-                exit.cause
-              )
-            : Effect.void
-        })
+        Effect.onExit(runJob, (exit) => (Exit.isSuccess(exit) && exit.value === "acking" ? Effect.void : done(exit)))
       )
     }
 
-    // Until every slot is free (a slot frees as its fiber exits). Fibers that have already
-    // ended are not waited for again, so this cannot spin.
+    // Until every slot is free. A slot frees as its fiber exits, or, when its run handed its
+    // ack to the lane, as the lane settles that ack. Fibers that have already ended are not
+    // waited for again, and a slot left without a live fiber is waited for through `slotFreed`,
+    // so this cannot spin.
     const slotsEmptied: Effect.Effect<void> = Effect.suspend(() => {
+      if (slots.length === 0) return Effect.void
       const live = slots.flatMap((slot) =>
         slot.fiber === undefined || slot.fiber.pollUnsafe() !== undefined ? [] : [slot.fiber]
       )
-      return live.length === 0 ? Effect.void : Effect.andThen(Fiber.awaitAll(live), slotsEmptied)
+      return Effect.andThen(live.length === 0 ? slotFreed.next() : Fiber.awaitAll(live), slotsEmptied)
     })
 
     /** Interrupts a running job on the worker's behalf: it goes back to its queue uncounted. */
@@ -416,10 +441,13 @@ export const make = (options: WorkerOptions = {}) =>
           Effect.onExit((exit) =>
             Effect.sync(() => {
               if (Exit.isFailure(exit)) return ackEachAlone(acks)
+              const alone: Array<PendingAck> = []
               acks.forEach((entry, i) => {
                 const held = exit.value.acked[i]
-                entry.resume(held === undefined ? ackAlone(entry.lease) : Effect.succeed(held))
+                if (held === undefined) alone.push(entry)
+                else acked(entry, held)
               })
+              ackEachAlone(alone)
             })
           )
         )

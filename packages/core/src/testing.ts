@@ -95,7 +95,8 @@ export const drain = (options?: {
       if (job === undefined) break
       ran.push(job.id)
       const outcome = yield* Effect.orDie(run(job))
-      if (outcome !== "lost") counts[outcome]++
+      // No `ackLater` here: a run acks on its own, never "acking".
+      if (outcome !== "lost" && outcome !== "acking") counts[outcome]++
     }
     return { ...counts, ran }
   })

@@ -259,6 +259,50 @@ describe("regressions", () => {
     })
   )
 
+  it.effect(
+    "a succeeded job's ack riding on a claim that hangs at shutdown is sent on its own before shutdown ends",
+    () =>
+      Effect.gen(function* () {
+        // Claims that carry acks never answer; acks sent on their own take half a second.
+        let stuckClaims = 0
+        const stuckStore = wrappedStore((store) => ({
+          ack: (leases) => Effect.delay(store.ack(leases), "500 millis"),
+          ackAndClaim: (acks, options) =>
+            acks.length > 0
+              ? Effect.suspend(() => {
+                  stuckClaims++
+                  return Effect.never
+                })
+              : store.ackAndClaim(acks, options)
+        }))
+        let runs = 0
+        const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))
+        yield* Effect.gen(function* () {
+          const take = yield* recordEvents
+          const { id } = yield* Nap.enqueue({ seconds: 0 })
+          const { stop } = yield* startWorker({ concurrency: 2, shutdownTimeout: "1 second" })
+          yield* settle
+          assert.strictEqual(runs, 1)
+          assert.strictEqual(stuckClaims, 1, "the ack rode on a claim")
+          assert.strictEqual((yield* get(id))?.state, "leased")
+
+          // Past the shutdown timeout the stuck claim is interrupted and its ack goes alone;
+          // shutdown waits for that ack as it would for a running job.
+          const stopping = yield* Effect.forkChild(stop)
+          yield* settle
+          yield* TestClock.adjust("1 second")
+          yield* settle
+          assert.isUndefined(stopping.pollUnsafe(), "shutdown waits for the ack")
+          yield* TestClock.adjust("500 millis")
+          yield* Fiber.join(stopping)
+          assert.isUndefined(yield* get(id), "acked before shutdown ended")
+          assert.strictEqual((yield* stats).processed, 1)
+          assert.strictEqual(runs, 1)
+          assert.deepStrictEqual(tagsFor(yield* take, id), ["Enqueued", "Started", "Succeeded"])
+        }).pipe(Effect.provide(jobsLayer(handlers, { store: stuckStore })))
+      })
+  )
+
   it.effect("services, log annotations and spans a middleware puts around the run are visible in the handler", () =>
     Effect.gen(function* () {
       class Tenant extends Context.Service<Tenant, string>()("regressions/Tenant") {}
