@@ -25,6 +25,7 @@ import { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
+import * as IdCounts from "./internal/idCounts.ts"
 import * as Signal from "./internal/signal.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import { QueueStore } from "./QueueStore.ts"
@@ -197,9 +198,9 @@ export const make = (options: WorkerOptions = {}) =>
     // alive together with the jobs they held (a 60k-job drain at concurrency 25 kept 3.2 MB per
     // scavenge that way, 0.7 MB without, and the worker's RSS peaked at 252 MB against 178).
     const slots: Array<Slot> = []
-    // How many slots each job id holds (one, but for a job re-claimed while an earlier run of it
-    // is still stopping or settling).
-    const slotsById = new Map<string, number>()
+    // Which job ids the slots may hold: more than one slot holds an id only for a job re-claimed
+    // while an earlier run of it is still stopping or settling.
+    const heldIds = IdCounts.make(Math.max(1024, config.concurrency * 16))
     const runFork = Effect.runForkWith(yield* Effect.context<never>())
     let quiet = false
     const quietSignal = Deferred.makeUnsafe<void>()
@@ -215,9 +216,7 @@ export const make = (options: WorkerOptions = {}) =>
       wake(slot.lane)
     }
     const freeSlot = (slot: Slot) => {
-      const runsOfId = slotsById.get(slot.job.id) ?? 1
-      if (runsOfId <= 1) slotsById.delete(slot.job.id)
-      else slotsById.set(slot.job.id, runsOfId - 1)
+      heldIds.remove(slot.job.id)
       const last = slots.pop()!
       if (last !== slot) {
         slots[slot.index] = last
@@ -297,12 +296,11 @@ export const make = (options: WorkerOptions = {}) =>
     const start = (job: ClaimedJob, lane: Lane) => {
       // This worker may still run the job under a lease that lapsed (renewals failed, the
       // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
-      // The slots are searched only when the id holds one already: comparing every new job's id
-      // with every slot's cost a busy worker at concurrency 100 a tenth of its CPU.
+      // The slots are searched only when the id may hold one already: comparing every new job's
+      // id with every slot's cost a busy worker at concurrency 100 a tenth of its CPU.
       let previous: Array<Slot> | undefined
-      const runsOfId = slotsById.get(job.id)
-      if (runsOfId !== undefined) for (const other of slots) if (other.job.id === job.id) (previous ??= []).push(other)
-      slotsById.set(job.id, (runsOfId ?? 0) + 1)
+      if (heldIds.mayHold(job.id)) for (const other of slots) if (other.job.id === job.id) (previous ??= []).push(other)
+      heldIds.add(job.id)
       const slot: Slot = {
         job,
         startedAt: clock.currentTimeMillisUnsafe(),
