@@ -21,14 +21,14 @@
  * Malformed records (unknown job name, payload that is not JSON or fails its schema) are
  * killed with a reason, so they never block the jobs behind them.
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, Metric, References, Schedule } from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, type Metric, References, Schedule } from "effect"
 import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
 import type { JobEvent } from "./JobEvents.ts"
-import * as JobMetrics from "./JobMetrics.ts"
 import type { AttemptError, ClaimedJob, Lease } from "./JobRecord.ts"
 import type { JobRegistry } from "./JobRegistry.ts"
+import * as JobSeries from "./internal/jobSeries.ts"
 import * as Middleware from "./Middleware.ts"
 import type { QueueStore, QueueStoreError } from "./QueueStore.ts"
 
@@ -121,27 +121,33 @@ export const make = (options: ProcessorOptions) => {
     return Context.add(merged, References.CurrentLogAnnotations, { ...annotations, jobId: job.id, job: job.name })
   }
 
-  // Attributed metrics are built once per queue and job name (building one per update is
-  // costly), found by two lookups that allocate nothing.
-  const metricsCache = new Map<string, Map<string, ReturnType<typeof attributedMetrics>>>()
+  // A job's metric series are built once per queue and job name, found by two lookups that
+  // allocate nothing.
+  const seriesCache = new Map<string, Map<string, JobSeries.JobSeries>>()
   const metricsFor = (job: ClaimedJob) => {
-    let byName = metricsCache.get(job.queue)
+    let byName = seriesCache.get(job.queue)
     if (byName === undefined) {
       byName = new Map()
-      metricsCache.set(job.queue, byName)
+      seriesCache.set(job.queue, byName)
     }
-    let metrics = byName.get(job.name)
-    if (metrics === undefined) {
-      metrics = attributedMetrics({ job: job.name, queue: job.queue })
-      byName.set(job.name, metrics)
+    let series = byName.get(job.name)
+    if (series === undefined) {
+      series = JobSeries.make({ job: job.name, queue: job.queue })
+      byName.set(job.name, series)
     }
-    return metrics
+    return series
   }
+  const count = (job: ClaimedJob, pick: (series: JobSeries.JobSeries) => Metric.Counter<number>) =>
+    Effect.withFiber((fiber) => {
+      const series = metricsFor(job)
+      pick(series).updateUnsafe(1, series.context(fiber.context))
+      return Effect.void
+    })
 
   const kill = Effect.fnUntraced(function* (job: ClaimedJob, reason: string, error?: AttemptError) {
     const held = yield* settle(store.kill(lease(job), { reason, error }))
     if (!held) return "lost" as const
-    yield* Metric.update(metricsFor(job).dead, 1)
+    yield* count(job, (series) => series.dead)
     emit({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
     yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
     return "dead" as const
@@ -172,10 +178,9 @@ export const make = (options: ProcessorOptions) => {
       emit({ _tag: "Retried", ...ref, delayMillis, counted: false })
       return "retried"
     }
-    const metrics = metricsFor(job)
     const now = yield* Clock.currentTimeMillis
     const attemptError = toAttemptError(cause, job.attempt, now)
-    yield* Metric.update(metrics.failed, 1)
+    yield* count(job, (series) => series.failed)
     emit({ _tag: "Failed", ...ref, error: attemptError })
     if (value instanceof Unrecoverable) {
       return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
@@ -193,7 +198,7 @@ export const make = (options: ProcessorOptions) => {
     if (!(yield* settle(store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true })))) {
       return "lost"
     }
-    yield* Metric.update(metrics.retried, 1)
+    yield* count(job, (series) => series.retried)
     emit({ _tag: "Retried", ...ref, delayMillis, counted: true })
     yield* Effect.logWarning(
       `${job.name} ${job.id} attempt ${job.attempt} failed (${attemptError.tag}: ${attemptError.message}); ` +
@@ -225,7 +230,7 @@ export const make = (options: ProcessorOptions) => {
           )
         }
         const clock = fiber.getRef(Clock.Clock)
-        const metrics = metricsFor(job)
+        const series = metricsFor(job)
         const runWith = (payload: unknown): Effect.Effect<Outcome, QueueStoreError> => {
           const info: JobInfo = {
             id: job.id,
@@ -235,7 +240,8 @@ export const make = (options: ProcessorOptions) => {
             maxRetries: handler.job.retry.maxRetries,
             enqueuedAt: job.enqueuedAt
           }
-          metrics.queueLatency.updateUnsafe(Duration.millis(Math.max(0, job.claimedAt - job.runAt)), fiber.context)
+          const metricContext = series.context(fiber.context)
+          series.queueLatency.updateUnsafe(Duration.millis(Math.max(0, job.claimedAt - job.runAt)), metricContext)
           if (publish !== undefined)
             publish({ _tag: "Started", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt })
 
@@ -262,7 +268,7 @@ export const make = (options: ProcessorOptions) => {
           const ended = () => {
             const durationMillis = clock.currentTimeMillisUnsafe() - started
             runOptions?.finished?.()
-            metrics.runDuration.updateUnsafe(Duration.millis(durationMillis), fiber.context)
+            series.runDuration.updateUnsafe(Duration.millis(durationMillis), metricContext)
             return durationMillis
           }
           return Effect.matchCauseEffect(restore(run), {
@@ -272,11 +278,9 @@ export const make = (options: ProcessorOptions) => {
             },
             onSuccess: () => {
               const durationMillis = ended()
-              // Read now: `settled` may run after the fiber has ended, which empties its context.
-              const context = fiber.context
               const settled = (held: boolean): Outcome => {
                 if (!held) return "lost"
-                metrics.processed.updateUnsafe(1, context)
+                series.processed.updateUnsafe(1, metricContext)
                 if (publish !== undefined) {
                   publish({
                     _tag: "Succeeded",
@@ -306,14 +310,3 @@ export const make = (options: ProcessorOptions) => {
 
   return process
 }
-
-// Through `withAttributes`, so a job's own `job` and `queue` win over attributes the app puts
-// in the context (Prometheus setups often label every series with a `job` of their own).
-const attributedMetrics = (attributes: { readonly job: string; readonly queue: string }) => ({
-  processed: Metric.withAttributes(JobMetrics.processed, attributes),
-  failed: Metric.withAttributes(JobMetrics.failed, attributes),
-  retried: Metric.withAttributes(JobMetrics.retried, attributes),
-  dead: Metric.withAttributes(JobMetrics.dead, attributes),
-  runDuration: Metric.withAttributes(JobMetrics.runDuration, attributes),
-  queueLatency: Metric.withAttributes(JobMetrics.queueLatency, attributes)
-})
