@@ -36,21 +36,46 @@ const states: Record<string, JobState> = {
 /** The state letter the scripts use for a set. */
 export const stateLetter = { scheduled: "s", retry: "t", dead: "x" } as const
 
-/** Parses a meta entry; `undefined` when absent or malformed. */
+/** The whole number written from `from` to just before `to`; `undefined` unless it is one. */
+const wholeNumber = (text: string, from: number, to: number): number | undefined => {
+  let at = from
+  if (text.charCodeAt(at) === 45 /* - */) at++
+  if (at >= to) return undefined
+  for (let i = at; i < to; i++) {
+    const code = text.charCodeAt(i)
+    if (code < 48 || code > 57) return undefined
+  }
+  return Number(text.slice(from, to))
+}
+
+/**
+ * Parses a meta entry; `undefined` when absent or malformed. By hand rather than with a
+ * regular expression: every claimed job's record goes through here, and a match array with
+ * seven groups per job was a tenth of the claim's decoding.
+ */
 export const decodeMeta = (text: unknown): Meta | undefined => {
   if (typeof text !== "string") return undefined
-  const match = /^([a-z])\+?:(-?\d+):(-?\d+):(-?\d+):(-?\d+):(-?\d+):(.*)$/s.exec(text)
-  if (match === null) return undefined
-  const state = states[match[1]!]
+  const state = states[text.charAt(0)]
   if (state === undefined) return undefined
+  let at = text.charCodeAt(1) === 43 /* + */ ? 2 : 1
+  if (text.charCodeAt(at) !== 58 /* : */) return undefined
+  const numbers: Array<number> = []
+  for (let k = 0; k < 5; k++) {
+    const end = text.indexOf(":", at + 1)
+    if (end < 0) return undefined
+    const n = wholeNumber(text, at + 1, end)
+    if (n === undefined) return undefined
+    numbers.push(n)
+    at = end
+  }
   return {
     state,
-    attempt: Number(match[2]),
-    claims: Number(match[3]),
-    enqueuedAt: Number(match[4]),
-    runAt: Number(match[5]),
-    diedAt: Number(match[6]),
-    name: match[7]!
+    attempt: numbers[0]!,
+    claims: numbers[1]!,
+    enqueuedAt: numbers[2]!,
+    runAt: numbers[3]!,
+    diedAt: numbers[4]!,
+    name: text.slice(at + 1)
   }
 }
 
