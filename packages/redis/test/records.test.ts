@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { decodeMeta } from "../src/internal/records.ts"
+import { decodeErrors, decodeMeta } from "../src/internal/records.ts"
 
 describe("decodeMeta", () => {
   it("reads every field of a record the scripts wrote", () => {
@@ -33,5 +33,39 @@ describe("decodeMeta", () => {
     ]) {
       assert.isUndefined(decodeMeta(text), String(text))
     }
+  })
+})
+
+describe("decodeErrors", () => {
+  const line = (error: object) => JSON.stringify(error)
+  const attempt = {
+    attempt: 1,
+    tag: "MailerDown",
+    message: "timed out",
+    cause: "MailerDown: timed out\n    at send",
+    at: 5
+  }
+
+  it("reads the stored AttemptError lines, oldest first", () => {
+    const second = { ...attempt, attempt: 2, at: 9 }
+    assert.deepStrictEqual(decodeErrors(`${line(attempt)}\n${line(second)}`), [attempt, second])
+    assert.deepStrictEqual(decodeErrors(""), [])
+    assert.deepStrictEqual(decodeErrors(undefined), [])
+  })
+
+  it("keeps a line that is not an AttemptError visible as an Unreadable one", () => {
+    for (const text of [
+      "not json",
+      "[1,2]",
+      "null",
+      line({ ...attempt, at: "5" }),
+      line({ ...attempt, tag: undefined })
+    ]) {
+      assert.deepStrictEqual(decodeErrors(text), [{ attempt: 0, tag: "Unreadable", message: text, cause: text, at: 0 }])
+    }
+  })
+
+  it("drops fields that are not part of an AttemptError", () => {
+    assert.deepStrictEqual(decodeErrors(line({ ...attempt, extra: true })), [attempt])
   })
 })

@@ -6,7 +6,6 @@
  * failed attempts are AttemptError JSON texts, one per line.
  */
 import type { JobRecord } from "@effect-jobs/core"
-import { Option, Schema } from "effect"
 
 type AttemptError = JobRecord.AttemptError
 type ClaimedJob = JobRecord.ClaimedJob
@@ -79,28 +78,40 @@ export const decodeMeta = (text: unknown): Meta | undefined => {
   }
 }
 
-const AttemptErrorLine = Schema.fromJsonString(
-  Schema.Struct({
-    attempt: Schema.Number,
-    tag: Schema.String,
-    message: Schema.String,
-    cause: Schema.String,
-    at: Schema.Number
-  })
-)
-const decodeLine = Schema.decodeUnknownOption(AttemptErrorLine)
+/** One stored error line, when it is the AttemptError JSON the store wrote. */
+const decodeLine = (line: string): AttemptError | undefined => {
+  let value: unknown
+  try {
+    value = JSON.parse(line)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== "object" || value === null) return undefined
+  const { at, attempt, cause, message, tag } = value as Record<string, unknown>
+  return typeof attempt === "number" &&
+    typeof tag === "string" &&
+    typeof message === "string" &&
+    typeof cause === "string" &&
+    typeof at === "number"
+    ? { attempt, tag, message, cause, at }
+    : undefined
+}
 
-/** Parses the error lines of a job; a line that is not an AttemptError stays visible as one. */
+/**
+ * Parses the error lines of a job; a line that is not an AttemptError stays visible as one.
+ * Checked by hand rather than through a Schema: every retried job's claim decodes its history.
+ */
 export const decodeErrors = (text: unknown): Array<AttemptError> => {
   if (typeof text !== "string" || text === "") return []
-  return text.split("\n").map((line) =>
-    Option.getOrElse(decodeLine(line), () => ({
-      attempt: 0,
-      tag: "Unreadable",
-      message: line.slice(0, 200),
-      cause: line,
-      at: 0
-    }))
+  return text.split("\n").map(
+    (line) =>
+      decodeLine(line) ?? {
+        attempt: 0,
+        tag: "Unreadable",
+        message: line.slice(0, 200),
+        cause: line,
+        at: 0
+      }
   )
 }
 
