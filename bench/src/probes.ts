@@ -31,7 +31,8 @@ const probes: Record<SystemName, () => Promise<Probe>> = {
         ["LLEN", k.ready],
         ["ZCARD", k.scheduled],
         ["ZCARD", k.retry],
-        ["ZCARD", k.leases]
+        // Leases with a deadline: the set also holds an encoding marker scored +inf.
+        ["ZCOUNT", k.leases, "-inf", "(+inf"]
       ],
       waiting: [
         ["LLEN", k.ready],

@@ -25,6 +25,11 @@
  * | `P:{@processes}:beats`       | zset   | worker process id → entry expiry (ms)                          |
  * | `P:{@processes}:info`        | hash   | worker process id → `ProcessInfo` JSON                         |
  *
+ * Once a queue has leased a job, `leases` and `token` also hold one marker entry longer than
+ * any job id (score `+inf` in `leases`): it keeps both in Redis's hashtable encodings, where
+ * the small-key listpack encoding would scan the whole key on every lookup
+ * (`lua/includes/encoding.lua`). Counts of leased jobs leave it out.
+ *
  * `P:{q}:wake` is a pub/sub channel, not a key: scripts publish on it when they make work
  * ready or move the next due time, and idle workers listen.
  */

@@ -74,6 +74,33 @@ const deadIds = (store: Store) =>
   Effect.map(store.list("dead", { offset: 0, limit: 100 }), (page) => page.jobs.map((j) => j.id))
 
 describe("RedisQueueStore", () => {
+  it.live("keeps the leases set and token hash out of Redis's scanned small encoding, counting only jobs", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        const k = RedisKeys.queueKeys(prefix, "default")
+        yield* store.enqueue([newJob("e1"), newJob("e2"), newJob("e3")])
+        const claimed = yield* claimAll(store, 3)
+        assert.strictEqual(claimed.length, 3)
+        // Three short entries would be a listpack, where every lookup scans the whole list.
+        assert.strictEqual(yield* io.send("OBJECT", "ENCODING", k.leases), "skiplist")
+        assert.strictEqual(yield* io.send("OBJECT", "ENCODING", k.token), "hashtable")
+        assert.strictEqual((yield* store.stats).leased, 3)
+        const { acked } = yield* store.ackAndClaim(
+          claimed.map(({ id, token }) => ({ id, token })),
+          { queues: ["default"], limit: 0, owner: "w", leaseMillis: 60_000 }
+        )
+        assert.deepStrictEqual(acked, [true, true, true])
+        const stats = yield* store.stats
+        assert.strictEqual(stats.leased, 0)
+        assert.strictEqual(stats.processed, 3)
+        // The marker is no job: the reaper never re-queues it, even with every deadline passed.
+        assert.strictEqual(yield* store.reap, 0)
+        assert.deepStrictEqual(yield* claimAll(store, 5), [])
+        assert.strictEqual(yield* io.send("OBJECT", "ENCODING", k.leases), "skiplist")
+      })
+    )
+  )
+
   it.live("keeps generated ids out of the id index and frees caller-chosen ids on ack", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {

@@ -61,6 +61,7 @@
 --- @include "promote"
 --- @include "batch"
 --- @include "complete"
+--- @include "encoding"
 
 local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], 6)
 if not acks then return -2 end
@@ -124,6 +125,7 @@ if limit > 0 and not paused then
       end
     end
     if #metaArgs > 0 then
+      withEncodingMarker(tokenArgs, leaseArgs)
       callEach("HSET", KEYS[5], metaArgs)
       callEach("HSET", KEYS[7], tokenArgs)
       callEach("ZADD", KEYS[4], leaseArgs)

@@ -19,6 +19,7 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "encoding"
 
 local oldest = -1
 local head = redis.call("LINDEX", KEYS[1], 0)
@@ -35,7 +36,7 @@ return {
   redis.call("ZCARD", KEYS[2]),
   redis.call("ZCARD", KEYS[3]),
   redis.call("ZCARD", KEYS[5]),
-  redis.call("ZCARD", KEYS[4]),
+  leasedCount(KEYS[4]),
   tonumber(counters[1] or "0"),
   tonumber(counters[2] or "0")
 }
