@@ -93,9 +93,20 @@ describe("RedisQueueStore", () => {
         const stats = yield* store.stats
         assert.strictEqual(stats.leased, 0)
         assert.strictEqual(stats.processed, 3)
-        // The marker is no job: the reaper never re-queues it, even with every deadline passed.
-        assert.strictEqual(yield* store.reap, 0)
-        assert.deepStrictEqual(yield* claimAll(store, 5), [])
+        // The marker is no job: once every lease has expired the reaper re-queues the jobs and
+        // leaves it (its deadline is +inf), and no claim returns it.
+        yield* store.enqueue([newJob("e4")])
+        assert.strictEqual(
+          (yield* store.claim({ queues: ["default"], limit: 5, owner: "w", leaseMillis: 1 })).length,
+          1
+        )
+        yield* Effect.sleep("20 millis")
+        assert.strictEqual(yield* store.reap, 1)
+        assert.strictEqual((yield* store.stats).leased, 0)
+        assert.deepStrictEqual(
+          (yield* claimAll(store, 5)).map((job) => job.id),
+          ["e4"]
+        )
         assert.strictEqual(yield* io.send("OBJECT", "ENCODING", k.leases), "skiplist")
       })
     )
