@@ -10,12 +10,12 @@
  * | `P:{q}:ready`                | list   | ids of ready jobs, head first                                  |
  * | `P:{q}:scheduled`            | zset   | scheduled ids by due time (see `timeScore` in the Lua)         |
  * | `P:{q}:retry`                | zset   | ids waiting for a retry, by due time                           |
- * | `P:{q}:leases`               | zset   | claimed ids by lease deadline (ms)                             |
+ * | `P:{q}:leases`               | zset   | claimed ids by lease deadline (ms); the encoding marker        |
  * | `P:{q}:dead`                 | zset   | dead ids by time of death                                      |
  * | `P:{q}:completed`            | zset   | completed ids kept by retention, by completion time            |
  * | `P:{q}:meta`                 | hash   | id → `state:attempt:claims:enqueuedAt:runAt:diedAt:name`       |
  * | `P:{q}:payload`              | hash   | id → payload JSON text, byte for byte as the client wrote it   |
- * | `P:{q}:token`                | hash   | id → lease token, only while leased                            |
+ * | `P:{q}:token`                | hash   | id → lease token while leased; the encoding marker (below)     |
  * | `P:{q}:errors`               | hash   | id → failed attempts, one JSON text per line                   |
  * | `P:{q}:reason`               | hash   | id → why the job is dead                                       |
  * | `P:{q}:stats`                | hash   | `processed`, `failed` counters, `seq` and `claims` sequences   |
