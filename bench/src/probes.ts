@@ -31,7 +31,8 @@ const probes: Record<SystemName, () => Promise<Probe>> = {
         ["LLEN", k.ready],
         ["ZCARD", k.scheduled],
         ["ZCARD", k.retry],
-        // Leases with a deadline: the set also holds an encoding marker scored +inf.
+        // Leases with a finite deadline, as `leasedCount` in lua/includes/encoding.lua counts
+        // them: the set also holds an encoding marker scored +inf.
         ["ZCOUNT", k.leases, "-inf", "(+inf"]
       ],
       waiting: [
