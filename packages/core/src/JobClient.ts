@@ -11,6 +11,7 @@ import { Context, Duration, Effect, Layer, Metric } from "effect"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
+import { idProblem } from "./JobRecord.ts"
 import * as JobEvents from "./JobEvents.ts"
 import * as JobMetrics from "./JobMetrics.ts"
 import { type EnqueueResult, type NewJob, QueueStore, type QueueStoreError } from "./QueueStore.ts"
@@ -83,8 +84,9 @@ const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): 
     const problem = queueNameProblem(queue)
     if (problem !== undefined) return invalid("queue", problem)
   }
-  if (options.id !== undefined && (options.id.length === 0 || options.id.length > 200)) {
-    return invalid("id", "must be 1-200 characters")
+  if (options.id !== undefined) {
+    const problem = idProblem(options.id)
+    if (problem !== undefined) return invalid("id", problem)
   }
   if (options.in !== undefined && options.at !== undefined) {
     return invalid("in/at", "give one of `in` and `at`, not both")

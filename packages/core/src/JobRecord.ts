@@ -65,5 +65,17 @@ export interface ClaimedJob extends JobRecord {
   readonly claimedAt: number
 }
 
+/**
+ * The longest job id a store accepts. Ids are store keys' fields on every transition, and the
+ * Redis store keeps a longer entry of its own in a queue's lease keys, which no id may equal.
+ */
+export const maxIdLength = 200
+
+/** The problem with a job id, or `undefined` when a store accepts it. */
+export const idProblem = (id: string): string | undefined =>
+  id.length === 0 || id.length > maxIdLength
+    ? `job id must be 1-${maxIdLength} characters, got ${id.length === 0 ? "an empty id" : `${id.length}`}`
+    : undefined
+
 /** How many failed attempts a record keeps (older ones are dropped first). */
 export const maxErrorsKept = 25

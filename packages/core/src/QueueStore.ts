@@ -13,10 +13,18 @@
  */
 import { Context, Duration, type Effect, Layer, type Option, Schema } from "effect"
 import { makeMemoryQueueStore } from "./internal/memoryQueueStore.ts"
-import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "./JobRecord.ts"
+import {
+  type AttemptError,
+  type ClaimedJob,
+  idProblem,
+  type JobState,
+  type Lease,
+  type StoredJob
+} from "./JobRecord.ts"
 
 /** A job to write: the client has already validated and encoded the payload. */
 export interface NewJob {
+  /** 1-200 characters (`JobRecord.maxIdLength`). */
   readonly id: string
   readonly name: string
   readonly queue: string
@@ -116,7 +124,10 @@ export interface AckAndClaimResult {
 export class QueueStore extends Context.Service<
   QueueStore,
   {
-    /** Writes jobs; an id that already exists is left alone and reported as `duplicate`. */
+    /**
+     * Writes jobs; an id that already exists is left alone and reported as `duplicate`. A batch
+     * holding an id outside 1-200 characters fails whole, before anything is written.
+     */
     readonly enqueue: (jobs: ReadonlyArray<NewJob>) => Effect.Effect<ReadonlyArray<EnqueueResult>, QueueStoreError>
     /**
      * Promotes due scheduled and retry jobs, then takes up to `limit` ready jobs from the
@@ -226,6 +237,24 @@ export interface MemoryOptions {
   readonly deadSet?: Partial<DeadSetLimits> | undefined
   /** Keep completed jobs for a while (default: delete them at ack). */
   readonly completed?: CompletedRetention | undefined
+}
+
+/**
+ * Why a store refuses this batch of jobs, or `undefined`: an id no store accepts
+ * (`JobRecord.idProblem`). Every store checks before writing, so nothing of such a batch is
+ * written; the client refuses such ids earlier, with `InvalidEnqueueOptions`.
+ */
+export const refusedBatch = (jobs: ReadonlyArray<NewJob>): QueueStoreError | undefined => {
+  for (const job of jobs) {
+    const problem = idProblem(job.id)
+    if (problem !== undefined) {
+      return new QueueStoreError({
+        message: `enqueue ${job.name}: ${problem}; nothing of this batch was written`,
+        retryable: false
+      })
+    }
+  }
+  return undefined
 }
 
 /** Builds an in-memory store whose times come from `Clock`. */

@@ -6,16 +6,17 @@
 import { Clock, Duration, Effect, Option } from "effect"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
 import { maxErrorsKept } from "../JobRecord.ts"
-import type {
-  ClaimOptions,
-  CompletedLimits,
-  DeadSetLimits,
-  EnqueueResult,
-  JobPage,
-  JobSet,
-  NewJob,
-  QueueStats,
-  QueueStore
+import {
+  type ClaimOptions,
+  type CompletedLimits,
+  type DeadSetLimits,
+  type EnqueueResult,
+  type JobPage,
+  type JobSet,
+  type NewJob,
+  type QueueStats,
+  type QueueStore,
+  refusedBatch
 } from "../QueueStore.ts"
 import { Deque } from "./Deque.ts"
 import * as Signal from "./signal.ts"
@@ -234,8 +235,10 @@ export const makeMemoryQueueStore = (
     }
 
     const service: QueueStore["Service"] = {
-      enqueue: (newJobs: ReadonlyArray<NewJob>) =>
-        Effect.sync(() => {
+      enqueue: (newJobs: ReadonlyArray<NewJob>) => {
+        const refused = refusedBatch(newJobs)
+        if (refused !== undefined) return Effect.fail(refused)
+        return Effect.sync(() => {
           const t = now()
           const results: Array<EnqueueResult> = []
           for (const job of newJobs) {
@@ -272,7 +275,8 @@ export const makeMemoryQueueStore = (
           // A scheduled job may now be the earliest due time a sleeping worker must wake for.
           wake.fire()
           return results
-        }),
+        })
+      },
 
       claim: (options) => Effect.sync(() => claimNow(options)),
 

@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, type Layer, Option, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import type { AttemptError, ClaimedJob, Lease, StoredJob } from "../../src/JobRecord.ts"
+import * as JobRecord from "../../src/JobRecord.ts"
 import * as QueueStore from "../../src/QueueStore.ts"
 
 /** How the suite moves time for the store under test. */
@@ -243,6 +244,22 @@ export const suite = (
           assert.strictEqual((yield* find(store, "scheduled")).state, "scheduled")
           assert.strictEqual((yield* find(store, "new")).payload, `"first"`)
           assert.deepStrictEqual(ids((yield* store.listQueue("default", { offset: 0, limit: 10 })).jobs), ["new"])
+        }))
+
+      test("refuses a batch with an empty id or one over 200 characters, writing none of it", (store) =>
+        Effect.gen(function* () {
+          const longest = "x".repeat(JobRecord.maxIdLength)
+          for (const bad of ["", "y".repeat(JobRecord.maxIdLength + 1)]) {
+            const error = yield* Effect.flip(store.enqueue([job("fine"), job(bad)]))
+            assert.include(error.message, `job id must be 1-${JobRecord.maxIdLength} characters`)
+            assert.isFalse(error.retryable)
+            const single = yield* Effect.flip(store.enqueue([job(bad, { idGenerated: true })]))
+            assert.include(single.message, "job id must be")
+          }
+          assert.isTrue(Option.isNone(yield* store.get("fine")))
+          assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 10 })).total, 0)
+          assert.deepStrictEqual(yield* store.enqueue([job(longest)]), [{ id: longest, outcome: "enqueued" }])
+          assert.deepStrictEqual(ids(yield* claim(store)), [longest])
         }))
 
       test("enqueues 1,000 jobs in one call and keeps their order", (store) =>

@@ -192,5 +192,11 @@ export const make = (
     return results
   })
 
-  return (jobs) => (jobs.length === 1 && jobs[0]!.idGenerated === true ? single(jobs[0]!) : many(jobs))
+  return (jobs) => {
+    // Checked before anything is written. An id may not equal the marker the claim keeps in a
+    // queue's lease keys (see lua/includes/encoding.lua): the length limit keeps them apart.
+    const refused = QueueStore.refusedBatch(jobs)
+    if (refused !== undefined) return Effect.fail(refused)
+    return jobs.length === 1 && jobs[0]!.idGenerated === true ? single(jobs[0]!) : many(jobs)
+  }
 }
