@@ -66,6 +66,30 @@ export interface RunOptions {
 }
 
 const maxCauseLength = 8 * 1024
+const maxFieldsLength = 500
+const notFields = new Set(["_tag", "name", "message", "stack", "cause"])
+
+/**
+ * The data a failure carries, as JSON (`{"userId":7}`), for errors without a message: a tagged
+ * error declared with fields only would otherwise be described by its tag alone. `undefined`
+ * when it has no such fields or they are not JSON (a cycle, a BigInt).
+ */
+const describeFields = (value: object): string | undefined => {
+  const fields: Record<string, unknown> = {}
+  let found = false
+  for (const key of Object.keys(value)) {
+    if (notFields.has(key)) continue
+    fields[key] = (value as Record<string, unknown>)[key]
+    found = true
+  }
+  if (!found) return undefined
+  try {
+    const json = JSON.stringify(fields)
+    return json.length > maxFieldsLength ? `${json.slice(0, maxFieldsLength)}…` : json
+  } catch {
+    return undefined
+  }
+}
 
 /** Describes a failed attempt for the job's error history. */
 export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at: number): AttemptError => {
@@ -75,13 +99,19 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
   if (error._tag === "Some") {
     const value = error.value as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
     tag = typeof value?._tag === "string" ? value._tag : typeof value?.name === "string" ? value.name : "Error"
-    message = typeof value?.message === "string" && value.message !== "" ? value.message : String(error.value)
+    message =
+      typeof value?.message === "string" && value.message !== ""
+        ? value.message
+        : ((typeof value === "object" && value !== null ? describeFields(value) : undefined) ?? String(error.value))
   } else if (Cause.hasInterruptsOnly(cause)) {
     tag = "Interrupted"
     message = "the handler was interrupted, but not by the worker (Effect.interrupt or an interrupted fiber joined)"
   } else {
     const defect = Cause.squash(cause)
-    message = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+    message =
+      defect instanceof Error
+        ? `${defect.name}: ${defect.message}`
+        : ((typeof defect === "object" && defect !== null ? describeFields(defect) : undefined) ?? String(defect))
   }
   const pretty = Cause.pretty(cause)
   return {

@@ -41,6 +41,24 @@ const outcomeHandlers = JobRegistry.layer(
   })
 )
 
+class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
+  account: Schema.String,
+  limit: Schema.Number
+}) {}
+
+/** Fails with an error that carries data but no message, or dies with a plain object. */
+const Quota = Job.make("Quota", {
+  payload: { kind: Schema.Literals(["fields", "plain"]) },
+  error: QuotaExceeded,
+  retry: everyTenSeconds
+})
+
+const quotaHandlers = JobRegistry.layer(
+  Quota.handle(({ kind }) =>
+    kind === "fields" ? Effect.fail(new QuotaExceeded({ account: "acme", limit: 100 })) : Effect.die({ code: "E42" })
+  )
+)
+
 describe("Processor", () => {
   describe("settles each run from its exit", () => {
     it.effect("success acks the job: it is gone", () =>
@@ -102,6 +120,21 @@ describe("Processor", () => {
         assert.strictEqual(job?.errors[0]?.message, "Error: null pointer in template")
         assert.include(job?.errors[0]?.cause, "null pointer in template")
       }).pipe(Effect.provide(jobsLayer(outcomeHandlers)))
+    )
+
+    it.effect("an error without a message is described by its fields, a plain-object defect by its JSON", () =>
+      Effect.gen(function* () {
+        const quota = yield* Quota.enqueue({ kind: "fields" })
+        const plain = yield* Quota.enqueue({ kind: "plain" })
+        assert.strictEqual((yield* JobsTest.drain()).retried, 2)
+        const fields = (yield* get(quota.id))?.errors[0]
+        assert.strictEqual(fields?.tag, "QuotaExceeded")
+        assert.strictEqual(fields?.message, `{"account":"acme","limit":100}`)
+        assert.include(fields?.cause, "QuotaExceeded")
+        const defect = (yield* get(plain.id))?.errors[0]
+        assert.strictEqual(defect?.tag, "Defect")
+        assert.strictEqual(defect?.message, `{"code":"E42"}`)
+      }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
     it.effect("Unrecoverable sends the job to the dead set at once with its reason", () =>
