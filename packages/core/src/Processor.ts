@@ -75,15 +75,16 @@ const notFields = new Set(["_tag", "name", "message", "stack", "cause"])
  * when it has no such fields or they are not JSON (a cycle, a BigInt).
  */
 const describeFields = (value: object): string | undefined => {
-  const fields: Record<string, unknown> = {}
-  let found = false
-  for (const key of Object.keys(value)) {
-    if (notFields.has(key)) continue
-    fields[key] = (value as Record<string, unknown>)[key]
-    found = true
-  }
-  if (!found) return undefined
+  // A throwing getter or proxy must not fail the settlement this description is part of.
   try {
+    const fields: Record<string, unknown> = {}
+    let found = false
+    for (const key of Object.keys(value)) {
+      if (notFields.has(key)) continue
+      fields[key] = (value as Record<string, unknown>)[key]
+      found = true
+    }
+    if (!found) return undefined
     const json = JSON.stringify(fields)
     return json.length > maxFieldsLength ? `${json.slice(0, maxFieldsLength)}…` : json
   } catch {
@@ -91,7 +92,19 @@ const describeFields = (value: object): string | undefined => {
   }
 }
 
-/** Describes a failed attempt for the job's error history. */
+/** `String(value)`, or its type tag when even that throws (a hostile `toString`). */
+const safeString = (value: unknown): string => {
+  try {
+    return String(value)
+  } catch {
+    return Object.prototype.toString.call(value)
+  }
+}
+
+/**
+ * Describes a failed attempt for the job's error history. It never throws: it runs inside the
+ * settlement, and a failure that cannot be rendered must still be retried or killed.
+ */
 export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at: number): AttemptError => {
   const error = Cause.findErrorOption(cause)
   let tag = "Defect"
@@ -102,7 +115,7 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
     message =
       typeof value?.message === "string" && value.message !== ""
         ? value.message
-        : ((typeof value === "object" && value !== null ? describeFields(value) : undefined) ?? String(error.value))
+        : ((typeof value === "object" && value !== null ? describeFields(value) : undefined) ?? safeString(error.value))
   } else if (Cause.hasInterruptsOnly(cause)) {
     tag = "Interrupted"
     message = "the handler was interrupted, but not by the worker (Effect.interrupt or an interrupted fiber joined)"
@@ -111,9 +124,15 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
     message =
       defect instanceof Error
         ? `${defect.name}: ${defect.message}`
-        : ((typeof defect === "object" && defect !== null ? describeFields(defect) : undefined) ?? String(defect))
+        : ((typeof defect === "object" && defect !== null ? describeFields(defect) : undefined) ?? safeString(defect))
   }
-  const pretty = Cause.pretty(cause)
+  let pretty: string
+  try {
+    pretty = Cause.pretty(cause)
+  } catch {
+    // Rendering copies the error's own properties; a getter that throws stops it.
+    pretty = `${tag}: ${message} (its cause could not be rendered)`
+  }
   return {
     attempt,
     tag,

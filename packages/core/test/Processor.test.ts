@@ -46,17 +46,27 @@ class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded",
   limit: Schema.Number
 }) {}
 
-/** Fails with an error that carries data but no message, or dies with a plain object. */
+/** Fails with an error that carries data but no message, or dies with a plain or a hostile object. */
 const Quota = Job.make("Quota", {
-  payload: { kind: Schema.Literals(["fields", "plain"]) },
+  payload: { kind: Schema.Literals(["fields", "plain", "hostile"]) },
   error: QuotaExceeded,
   retry: everyTenSeconds
 })
 
 const quotaHandlers = JobRegistry.layer(
-  Quota.handle(({ kind }) =>
-    kind === "fields" ? Effect.fail(new QuotaExceeded({ account: "acme", limit: 100 })) : Effect.die({ code: "E42" })
-  )
+  Quota.handle(({ kind }) => {
+    if (kind === "fields") return Effect.fail(new QuotaExceeded({ account: "acme", limit: 100 }))
+    if (kind === "plain") return Effect.die({ code: "E42" })
+    // A property that throws when read, as some proxies and lazy SDK objects do.
+    return Effect.die(
+      Object.defineProperty({}, "detail", {
+        enumerable: true,
+        get: () => {
+          throw new Error("not loaded")
+        }
+      })
+    )
+  })
 )
 
 describe("Processor", () => {
@@ -134,6 +144,18 @@ describe("Processor", () => {
         const defect = (yield* get(plain.id))?.errors[0]
         assert.strictEqual(defect?.tag, "Defect")
         assert.strictEqual(defect?.message, `{"code":"E42"}`)
+      }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
+    )
+
+    it.effect("a defect whose properties throw when read is still retried, described as far as it can be", () =>
+      Effect.gen(function* () {
+        const { id } = yield* Quota.enqueue({ kind: "hostile" })
+        assert.strictEqual((yield* JobsTest.drain()).retried, 1)
+        const job = yield* get(id)
+        assert.strictEqual(job?.state, "retry")
+        assert.strictEqual(job?.errors[0]?.tag, "Defect")
+        assert.strictEqual(job?.errors[0]?.message, "[object Object]")
+        assert.include(job?.errors[0]?.cause, "could not be rendered")
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
