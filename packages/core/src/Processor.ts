@@ -71,60 +71,66 @@ const notFields = new Set(["_tag", "name", "message", "stack", "cause"])
 
 /**
  * The data a failure carries, as JSON (`{"userId":7}`), for errors without a message: a tagged
- * error declared with fields only would otherwise be described by its tag alone. `undefined`
- * when it has no such fields or they are not JSON (a cycle, a BigInt).
+ * error declared with fields only would otherwise be described by its tag alone. At most about
+ * 500 characters, taken field by field (a long string field is cut before it is encoded);
+ * `undefined` when there is nothing JSON can show.
  */
 const describeFields = (value: object): string | undefined => {
-  // A throwing getter or proxy must not fail the settlement this description is part of.
-  try {
-    const fields: Record<string, unknown> = {}
-    let found = false
-    for (const key of Object.keys(value)) {
-      if (notFields.has(key)) continue
-      fields[key] = (value as Record<string, unknown>)[key]
-      found = true
+  let json = ""
+  for (const key of Object.keys(value)) {
+    if (notFields.has(key)) continue
+    let encoded: string | undefined
+    try {
+      let field: unknown = (value as Record<string, unknown>)[key]
+      if (typeof field === "string" && field.length > maxFieldsLength) field = `${field.slice(0, maxFieldsLength)}…`
+      encoded = JSON.stringify(field)
+    } catch {
+      continue // a getter that throws, a cycle, a BigInt
     }
-    if (!found) return undefined
-    const json = JSON.stringify(fields)
-    return json.length > maxFieldsLength ? `${json.slice(0, maxFieldsLength)}…` : json
-  } catch {
-    return undefined
+    if (encoded === undefined) continue // a function, a symbol, undefined
+    json += `${json === "" ? "{" : ","}${JSON.stringify(key)}:${encoded}`
+    if (json.length > maxFieldsLength) return `${json.slice(0, maxFieldsLength)}…}`
   }
+  return json === "" ? undefined : `${json}}`
 }
 
-/** `String(value)`, or its type tag when even that throws (a hostile `toString`). */
-const safeString = (value: unknown): string => {
-  try {
-    return String(value)
-  } catch {
-    return Object.prototype.toString.call(value)
+/** The tag and message of a failure; may throw on a hostile value (a throwing getter or proxy). */
+const describeFailure = (cause: Cause.Cause<unknown>): { readonly tag: string; readonly message: string } => {
+  const error = Cause.findErrorOption(cause)
+  if (error._tag === "Some") {
+    const value = error.value as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
+    const tag = typeof value?._tag === "string" ? value._tag : typeof value?.name === "string" ? value.name : "Error"
+    if (typeof value?.message === "string" && value.message !== "") return { tag, message: value.message }
+    const fields = typeof value === "object" && value !== null ? describeFields(value) : undefined
+    return { tag, message: fields ?? String(error.value) }
   }
+  if (Cause.hasInterruptsOnly(cause)) {
+    return {
+      tag: "Interrupted",
+      message: "the handler was interrupted, but not by the worker (Effect.interrupt or an interrupted fiber joined)"
+    }
+  }
+  const defect = Cause.squash(cause)
+  if (defect instanceof Error) return { tag: "Defect", message: `${defect.name}: ${defect.message}` }
+  if (typeof defect === "object" && defect !== null) {
+    const { message } = defect as { readonly message?: unknown }
+    if (typeof message === "string" && message !== "") return { tag: "Defect", message }
+    return { tag: "Defect", message: describeFields(defect) ?? String(defect) }
+  }
+  return { tag: "Defect", message: String(defect) }
 }
 
 /**
  * Describes a failed attempt for the job's error history. It never throws: it runs inside the
- * settlement, and a failure that cannot be rendered must still be retried or killed.
+ * settlement, and a failure that cannot be read must still be retried or killed.
  */
 export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at: number): AttemptError => {
-  const error = Cause.findErrorOption(cause)
   let tag = "Defect"
-  let message: string
-  if (error._tag === "Some") {
-    const value = error.value as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
-    tag = typeof value?._tag === "string" ? value._tag : typeof value?.name === "string" ? value.name : "Error"
-    message =
-      typeof value?.message === "string" && value.message !== ""
-        ? value.message
-        : ((typeof value === "object" && value !== null ? describeFields(value) : undefined) ?? safeString(error.value))
-  } else if (Cause.hasInterruptsOnly(cause)) {
-    tag = "Interrupted"
-    message = "the handler was interrupted, but not by the worker (Effect.interrupt or an interrupted fiber joined)"
-  } else {
-    const defect = Cause.squash(cause)
-    message =
-      defect instanceof Error
-        ? `${defect.name}: ${defect.message}`
-        : ((typeof defect === "object" && defect !== null ? describeFields(defect) : undefined) ?? safeString(defect))
+  let message = "the failure could not be read: reading its properties threw"
+  try {
+    ;({ message, tag } = describeFailure(cause))
+  } catch {
+    // Keeps the fallback above.
   }
   let pretty: string
   try {

@@ -48,7 +48,7 @@ class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded",
 
 /** Fails with an error that carries data but no message, or dies with a plain or a hostile object. */
 const Quota = Job.make("Quota", {
-  payload: { kind: Schema.Literals(["fields", "plain", "hostile"]) },
+  payload: { kind: Schema.Literals(["fields", "plain", "message", "unshowable", "long", "hostile", "proxy"]) },
   error: QuotaExceeded,
   retry: everyTenSeconds
 })
@@ -57,7 +57,22 @@ const quotaHandlers = JobRegistry.layer(
   Quota.handle(({ kind }) => {
     if (kind === "fields") return Effect.fail(new QuotaExceeded({ account: "acme", limit: 100 }))
     if (kind === "plain") return Effect.die({ code: "E42" })
-    // A property that throws when read, as some proxies and lazy SDK objects do.
+    if (kind === "message") return Effect.die({ message: "disk full" })
+    if (kind === "unshowable") return Effect.die({ retry: () => 1, big: 10n, code: "E7" })
+    if (kind === "long") return Effect.die({ long: "x".repeat(10_000) })
+    if (kind === "proxy") {
+      return Effect.die(
+        new Proxy(
+          {},
+          {
+            get: () => {
+              throw new Error("revoked")
+            }
+          }
+        )
+      )
+    }
+    // A property that throws when read, as some lazy SDK objects do.
     return Effect.die(
       Object.defineProperty({}, "detail", {
         enumerable: true,
@@ -147,15 +162,31 @@ describe("Processor", () => {
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
+    it.effect("a defect with a message field, or fields JSON cannot show, is described by what can be shown", () =>
+      Effect.gen(function* () {
+        const message = yield* Quota.enqueue({ kind: "message" })
+        const unshowable = yield* Quota.enqueue({ kind: "unshowable" })
+        const long = yield* Quota.enqueue({ kind: "long" })
+        assert.strictEqual((yield* JobsTest.drain()).retried, 3)
+        assert.strictEqual((yield* get(message.id))?.errors[0]?.message, "disk full")
+        assert.strictEqual((yield* get(unshowable.id))?.errors[0]?.message, `{"code":"E7"}`)
+        const cut = (yield* get(long.id))?.errors[0]?.message ?? ""
+        assert.isTrue(cut.startsWith(`{"long":"xxx`) && cut.endsWith("…}") && cut.length <= 502, cut.slice(0, 40))
+      }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
+    )
+
     it.effect("a defect whose properties throw when read is still retried, described as far as it can be", () =>
       Effect.gen(function* () {
-        const { id } = yield* Quota.enqueue({ kind: "hostile" })
-        assert.strictEqual((yield* JobsTest.drain()).retried, 1)
-        const job = yield* get(id)
-        assert.strictEqual(job?.state, "retry")
-        assert.strictEqual(job?.errors[0]?.tag, "Defect")
-        assert.strictEqual(job?.errors[0]?.message, "[object Object]")
-        assert.include(job?.errors[0]?.cause, "could not be rendered")
+        const getter = yield* Quota.enqueue({ kind: "hostile" })
+        const proxy = yield* Quota.enqueue({ kind: "proxy" })
+        assert.strictEqual((yield* JobsTest.drain()).retried, 2)
+        const first = (yield* get(getter.id))?.errors[0]
+        assert.strictEqual(first?.tag, "Defect")
+        assert.strictEqual(first?.message, "[object Object]")
+        assert.include(first?.cause, "could not be rendered")
+        const second = (yield* get(proxy.id))?.errors[0]
+        assert.strictEqual(second?.tag, "Defect")
+        assert.include(second?.message, "could not be read")
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
