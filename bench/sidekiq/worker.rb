@@ -4,9 +4,8 @@
 # Configures Sidekiq as its CLI would (server mode, pool of concurrency + 5 connections, every
 # default), connects and prints {"type":"ready"}; on {"type":"go"} starts a Sidekiq::Launcher
 # (fetchers, scheduled/retry poller, heartbeat); on {"type":"stop"} takes its usage, quiets the
-# launcher, waits until no job is running, prints the result and exits. Shutdown is not measured,
-# and `Launcher#stop` would also wait for every idle fetcher's BRPOP to time out (2 s), which
-# alone kept `--quick` over a minute; the next run flushes Redis.
+# launcher, ends its processors once each has run the job it holds (`stop_processors`), prints
+# the result and exits. Shutdown is not measured; the next run flushes Redis.
 require "sidekiq/cli" # defines Sidekiq::CLI, so Sidekiq.server? is true as under `sidekiq`
 require_relative "common"
 
@@ -21,12 +20,20 @@ Sidekiq.redis { |conn| conn.ping }
 Sidekiq.options[:identity] = Sidekiq::CLI.instance.identity
 Sidekiq.server_middleware # built before the processor threads start, as the CLI does
 
-# Whether a processor holds a fetched job (`Processor#job` is set from the fetch until it has
-# run) or may be about to: its thread is runnable, so its BRPOP may have returned a job that the
-# thread has not read yet. One blocked in BRPOP with nothing to read sleeps.
-def busy?(launcher)
-  launcher.manager.workers.to_a.any? { |processor| processor.job || processor.thread&.status == "run" }
-rescue RuntimeError # the set changed while it was read: look again
+# Stops a quieted launcher's processors without `Launcher#stop`, which waits for every idle
+# fetcher's BRPOP to time out (2 s each time): their blocked BRPOPs are ended at once with
+# CLIENT UNBLOCK (as a timeout, so no job is popped), again until every processor has finished
+# its job and left; true once they all have. A processor between two BRPOPs when the list is
+# read blocks in the next one, so the list is read again every 20 ms.
+def stop_processors(launcher, seconds)
+  deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + seconds
+  until launcher.manager.workers.empty?
+    return false if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+    Sidekiq.redis do |conn|
+      conn.client(:list).each { |c| conn.client(:unblock, c["id"]) if c["cmd"] == "brpop" }
+    end
+    sleep 0.02
+  end
   true
 end
 
@@ -41,11 +48,12 @@ while (message = Bench.command)
     launcher.run
   when "stop"
     used = (usage || Bench::Usage.new).stop
-    launcher&.quiet
-    # A job a processor has fetched finishes, and is counted, before the result: the harness
-    # stops once nothing is left in Redis, and with basic fetch a fetched job lives only here.
-    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    sleep 0.001 while launcher && busy?(launcher) && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+    if launcher
+      launcher.quiet
+      # Every fetched job runs, and is counted, before the result: with basic fetch a fetched
+      # job lives only in this process, and the harness stops once nothing is left in Redis.
+      warn "bench: Sidekiq processors still busy after 10 s; counts may be short" unless stop_processors(launcher, 10)
+    end
     Bench.reply({type: "result", **Bench::Stats.report, **used})
     break
   end
