@@ -46,9 +46,11 @@ class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded",
   limit: Schema.Number
 }) {}
 
+const quotaKinds = ["fields", "plain", "message", "unshowable", "long", "hostile", "proxy"] as const
+
 /** Fails with an error that carries data but no message, or dies with a plain or a hostile object. */
 const Quota = Job.make("Quota", {
-  payload: { kind: Schema.Literals(["fields", "plain", "message", "unshowable", "long", "hostile", "proxy"]) },
+  payload: { kind: Schema.Literals(quotaKinds) },
   error: QuotaExceeded,
   retry: everyTenSeconds
 })
@@ -83,6 +85,15 @@ const quotaHandlers = JobRegistry.layer(
     )
   })
 )
+
+/** Runs one failing `Quota` job of each kind and gives each job's stored error (all are retried). */
+const firstErrors = (...kinds: ReadonlyArray<(typeof quotaKinds)[number]>) =>
+  Effect.gen(function* () {
+    const ids: Array<string> = []
+    for (const kind of kinds) ids.push((yield* Quota.enqueue({ kind })).id)
+    assert.strictEqual((yield* JobsTest.drain()).retried, kinds.length)
+    return yield* Effect.forEach(ids, (id) => Effect.map(get(id), (job) => job?.errors[0]))
+  })
 
 describe("Processor", () => {
   describe("settles each run from its exit", () => {
@@ -149,14 +160,10 @@ describe("Processor", () => {
 
     it.effect("an error without a message is described by its fields, a plain-object defect by its JSON", () =>
       Effect.gen(function* () {
-        const quota = yield* Quota.enqueue({ kind: "fields" })
-        const plain = yield* Quota.enqueue({ kind: "plain" })
-        assert.strictEqual((yield* JobsTest.drain()).retried, 2)
-        const fields = (yield* get(quota.id))?.errors[0]
+        const [fields, defect] = yield* firstErrors("fields", "plain")
         assert.strictEqual(fields?.tag, "QuotaExceeded")
         assert.strictEqual(fields?.message, `{"account":"acme","limit":100}`)
         assert.include(fields?.cause, "QuotaExceeded")
-        const defect = (yield* get(plain.id))?.errors[0]
         assert.strictEqual(defect?.tag, "Defect")
         assert.strictEqual(defect?.message, `{"code":"E42"}`)
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
@@ -164,29 +171,22 @@ describe("Processor", () => {
 
     it.effect("a defect with a message field, or fields JSON cannot show, is described by what can be shown", () =>
       Effect.gen(function* () {
-        const message = yield* Quota.enqueue({ kind: "message" })
-        const unshowable = yield* Quota.enqueue({ kind: "unshowable" })
-        const long = yield* Quota.enqueue({ kind: "long" })
-        assert.strictEqual((yield* JobsTest.drain()).retried, 3)
-        assert.strictEqual((yield* get(message.id))?.errors[0]?.message, "disk full")
-        assert.strictEqual((yield* get(unshowable.id))?.errors[0]?.message, `{"code":"E7"}`)
-        const cut = (yield* get(long.id))?.errors[0]?.message ?? ""
+        const [message, unshowable, long] = yield* firstErrors("message", "unshowable", "long")
+        assert.strictEqual(message?.message, "disk full")
+        assert.strictEqual(unshowable?.message, `{"code":"E7"}`)
+        const cut = long?.message ?? ""
         assert.isTrue(cut.startsWith(`{"long":"xxx`) && cut.endsWith("…}") && cut.length <= 502, cut.slice(0, 40))
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
     it.effect("a defect whose properties throw when read is still retried, described as far as it can be", () =>
       Effect.gen(function* () {
-        const getter = yield* Quota.enqueue({ kind: "hostile" })
-        const proxy = yield* Quota.enqueue({ kind: "proxy" })
-        assert.strictEqual((yield* JobsTest.drain()).retried, 2)
-        const first = (yield* get(getter.id))?.errors[0]
-        assert.strictEqual(first?.tag, "Defect")
-        assert.strictEqual(first?.message, "[object Object]")
-        assert.include(first?.cause, "could not be rendered")
-        const second = (yield* get(proxy.id))?.errors[0]
-        assert.strictEqual(second?.tag, "Defect")
-        assert.include(second?.message, "could not be read")
+        const [getter, proxy] = yield* firstErrors("hostile", "proxy")
+        assert.strictEqual(getter?.tag, "Defect")
+        assert.strictEqual(getter?.message, "[object Object]")
+        assert.include(getter?.cause, "could not be rendered")
+        assert.strictEqual(proxy?.tag, "Defect")
+        assert.include(proxy?.message, "could not be read")
       }).pipe(Effect.provide(jobsLayer(quotaHandlers)))
     )
 
