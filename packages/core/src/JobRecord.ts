@@ -72,11 +72,14 @@ export interface ClaimedJob extends JobRecord {
 export const maxIdLength = 200
 
 /** The problem with a job id, or `undefined` when a store accepts it. */
-export const idProblem = (id: string): string | undefined =>
-  id.length === 0 || id.length > maxIdLength
-    ? `job id must be 1-${maxIdLength} characters, got ${id.length === 0 ? "an empty id" : `${id.length} characters`}` +
-      (id.length === 0 ? "" : " (for a longer natural key, use a hash of it as the id)")
-    : undefined
+export const idProblem = (id: string): string | undefined => {
+  const expected = `job id must be 1-${maxIdLength} characters`
+  if (id.length === 0) return `${expected}, got an empty id`
+  if (id.length > maxIdLength) {
+    return `${expected}, got ${id.length} characters (for a longer natural key, use a hash of it as the id)`
+  }
+  return undefined
+}
 
 /** How many failed attempts a record keeps (older ones are dropped first). */
 export const maxErrorsKept = 25

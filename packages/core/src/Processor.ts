@@ -94,15 +94,21 @@ const describeFields = (value: object): string | undefined => {
   return json === "" ? undefined : `${json}}`
 }
 
+/** A failure value's message: its own `message`, else its fields as JSON, else `String(value)`. */
+const messageOf = (value: unknown): string => {
+  if (typeof value !== "object" || value === null) return String(value)
+  const { message } = value as { readonly message?: unknown }
+  if (typeof message === "string" && message !== "") return message
+  return describeFields(value) ?? String(value)
+}
+
 /** The tag and message of a failure; may throw on a hostile value (a throwing getter or proxy). */
 const describeFailure = (cause: Cause.Cause<unknown>): { readonly tag: string; readonly message: string } => {
   const error = Cause.findErrorOption(cause)
   if (error._tag === "Some") {
-    const value = error.value as { readonly _tag?: unknown; readonly name?: unknown; readonly message?: unknown }
+    const value = error.value as { readonly _tag?: unknown; readonly name?: unknown }
     const tag = typeof value?._tag === "string" ? value._tag : typeof value?.name === "string" ? value.name : "Error"
-    if (typeof value?.message === "string" && value.message !== "") return { tag, message: value.message }
-    const fields = typeof value === "object" && value !== null ? describeFields(value) : undefined
-    return { tag, message: fields ?? String(error.value) }
+    return { tag, message: messageOf(error.value) }
   }
   if (Cause.hasInterruptsOnly(cause)) {
     return {
@@ -111,13 +117,7 @@ const describeFailure = (cause: Cause.Cause<unknown>): { readonly tag: string; r
     }
   }
   const defect = Cause.squash(cause)
-  if (defect instanceof Error) return { tag: "Defect", message: `${defect.name}: ${defect.message}` }
-  if (typeof defect === "object" && defect !== null) {
-    const { message } = defect as { readonly message?: unknown }
-    if (typeof message === "string" && message !== "") return { tag: "Defect", message }
-    return { tag: "Defect", message: describeFields(defect) ?? String(defect) }
-  }
-  return { tag: "Defect", message: String(defect) }
+  return { tag: "Defect", message: defect instanceof Error ? `${defect.name}: ${defect.message}` : messageOf(defect) }
 }
 
 /**
