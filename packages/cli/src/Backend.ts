@@ -5,7 +5,9 @@
  */
 import { MemoryBackend, type ProcessRegistry, type QueueStore } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
-import { Cause, Effect, Layer } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { GlobalFlag } from "effect/cli"
 import { type CliFailure, failed, usage } from "./CliFailure.ts"
 import { maskUrl } from "./internal/values.ts"

@@ -5,7 +5,7 @@
  * 2 for bad use (a flag value, a missing `--redis`, a jobs module that is not there),
  * 1 for everything that went wrong while doing the work (Redis unreachable, a store error).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { CliError } from "effect/cli"
 import * as Runtime from "effect/Runtime"
 

@@ -5,7 +5,9 @@
  * the job's id, name, queue and attempt as fields, so logs can be filtered by job.
  */
 import { JobEvents } from "@effect-jobs/core"
-import { Effect, PubSub, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
 import { formatMillis } from "./internal/values.ts"
 
 const line = (event: JobEvents.JobEvent): Effect.Effect<void> => {

@@ -3,7 +3,8 @@
  * (`--redis`, `--prefix`), how to connect (`--connect-timeout`, `--fail-fast`) and how to
  * log (`--log-format`; `--log-level` is built into Effect's CLI).
  */
-import { Config, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Option from "effect/Option"
 import { Flag, GlobalFlag } from "effect/cli"
 import { errorMessage, parsePositiveDuration } from "./internal/values.ts"
 

@@ -5,7 +5,9 @@
  * 2: bad use (unknown flag, invalid value, missing `--redis`…); 130: interrupted.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { CliError } from "effect/cli"
 import * as Runtime from "effect/Runtime"
 import * as Cli from "./Cli.ts"

@@ -2,7 +2,7 @@
  * The job a fiber is running: available to handlers, middleware and anything they call,
  * for logging, tracing and idempotency keys.
  */
-import { Context } from "effect"
+import * as Context from "effect/Context"
 
 /** What a running job knows about itself. */
 export interface JobInfo {

@@ -15,7 +15,10 @@
  * })
  * ```
  */
-import { Duration, Effect, Pipeable, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Pipeable from "effect/Pipeable"
+import * as Schema from "effect/Schema"
 import type { JobInfo } from "./CurrentJob.ts"
 import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
 import { queueNameProblem } from "./internal/queueName.ts"

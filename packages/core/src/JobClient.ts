@@ -7,7 +7,11 @@
  * in chunks of one store call each.
  */
 import { Buffer } from "node:buffer"
-import { Context, Duration, Effect, Layer, Metric } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Metric from "effect/Metric"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"

@@ -5,7 +5,8 @@
  * `Discard`, `RetryIn`), and the typed refusals of the client (`InvalidPayload`,
  * `PayloadTooLarge`, `InvalidEnqueueOptions`).
  */
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 
 /** Fail a handler with this to send the job to the dead set at once, skipping retries. */
 export class Unrecoverable extends Schema.TaggedError<Unrecoverable>()("Unrecoverable", {

@@ -5,7 +5,12 @@
  * `JobEvents.stream` (a `Stream`) to log, trace, update a UI or assert in tests. Without
  * the layer nothing is published and nothing is paid.
  */
-import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { AttemptError } from "./JobRecord.ts"
 import type { EnqueueOutcome } from "./QueueStore.ts"
 

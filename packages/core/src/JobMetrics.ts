@@ -2,7 +2,7 @@
  * The Effect metrics every worker and client records, each attributed with `job` and `queue`.
  * Export them with any Effect metrics exporter (Prometheus, OTLP).
  */
-import { Metric } from "effect"
+import * as Metric from "effect/Metric"
 
 /** Jobs written by clients (duplicates excluded). */
 export const enqueued = Metric.counter("effect_jobs_enqueued_total", { description: "Jobs enqueued" })

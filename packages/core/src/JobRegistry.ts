@@ -5,7 +5,10 @@
  * the handlers need when the layer is built, so the layer requires exactly the union of
  * the handlers' requirements and the worker itself needs nothing more.
  */
-import { Context, Effect, Layer, Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
 import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import type * as Job from "./Job.ts"
 

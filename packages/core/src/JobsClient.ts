@@ -24,7 +24,11 @@
  * To share an in-memory store with a worker running in another `ManagedRuntime` of the same
  * process, build both from the same layer value and pass the same `memoMap`.
  */
-import { Cause, Effect, Exit, type Layer, ManagedRuntime } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Job from "./Job.ts"
 import * as JobClient from "./JobClient.ts"
 import type { EnqueueError } from "./JobErrors.ts"

@@ -4,7 +4,7 @@
  * It is the embedded default (one process, nothing to install, lost on exit) and the store
  * of the test kit. For several processes or durability, use the Redis backend.
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import * as ProcessRegistry from "./ProcessRegistry.ts"
 import * as QueueStore from "./QueueStore.ts"
 

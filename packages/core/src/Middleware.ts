@@ -5,7 +5,7 @@
  * job's info, and returns the effect to run instead. The first middleware in the list is
  * the outermost. Its result decides the job's fate exactly as a handler's would.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { JobInfo } from "./CurrentJob.ts"
 
 /** Wraps a job run. */

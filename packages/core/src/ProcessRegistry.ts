@@ -4,7 +4,10 @@
  * Each worker writes its entry on a heartbeat with a time to live; an entry that is not
  * refreshed (the process died) disappears by itself. Dashboards and `stats` read it.
  */
-import { Clock, Context, Effect, Layer } from "effect"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { WeightedQueue } from "./QueueSelection.ts"
 import type { QueueStoreError } from "./QueueStore.ts"
 

@@ -21,7 +21,15 @@
  * Malformed records (unknown job name, payload that is not JSON or fails its schema) are
  * killed with a reason, so they never block the jobs behind them.
  */
-import { Cause, Clock, Context, Duration, Effect, Exit, type Metric, References, Schedule } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as Metric from "effect/Metric"
+import * as References from "effect/References"
+import * as Schedule from "effect/Schedule"
 import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"

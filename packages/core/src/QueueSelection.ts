@@ -6,7 +6,8 @@
  * times as often while `default` is never starved; queues given as plain names, or with
  * `strict: true`, are always tried in the order given.
  */
-import { Effect, Random } from "effect"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { queueNameProblem } from "./internal/queueName.ts"
 
 /** Queues as a worker accepts them: names, `[name, weight]` pairs, or `{ name: weight }`. */

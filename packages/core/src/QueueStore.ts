@@ -11,7 +11,12 @@
  * Due times are judged by the store's clock (`Clock` here, so `TestClock` drives it;
  * Redis `TIME` in the Redis store). Callers pass delays, never their own "now".
  */
-import { Context, Duration, type Effect, Layer, type Option, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { makeMemoryQueueStore } from "./internal/memoryQueueStore.ts"
 import {
   type AttemptError,

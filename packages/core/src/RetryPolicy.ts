@@ -8,7 +8,11 @@
  * from the job's stored attempt count so consecutive retries on different processes keep
  * progressing.
  */
-import { Duration, Effect, Pull, Random, Schedule } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Pull from "effect/Pull"
+import * as Random from "effect/Random"
+import * as Schedule from "effect/Schedule"
 
 /** How a job is retried. */
 export interface RetryPolicy {

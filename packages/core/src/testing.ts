@@ -12,7 +12,9 @@
  * Times come from `Clock`: under `it.effect`, `TestClock.adjust` makes scheduled jobs and
  * retries due.
  */
-import { Effect, Layer, type Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
 import type * as Job from "./Job.ts"
 import * as JobClient from "./JobClient.ts"
 import * as JobEvents from "./JobEvents.ts"

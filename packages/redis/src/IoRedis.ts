@@ -34,7 +34,12 @@
  */
 import { createHash } from "node:crypto"
 import type { ConnectionOptions as TlsOptions } from "node:tls"
-import { Context, type Duration, Effect, Layer, Random, type Scope } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
+import type * as Scope from "effect/Scope"
 import * as Redis from "effect/persistence/Redis"
 import {
   Redis as Client,

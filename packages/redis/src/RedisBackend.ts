@@ -14,7 +14,7 @@
  * ```
  */
 import type { ProcessRegistry, QueueStore } from "@effect-jobs/core"
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import type * as Redis from "effect/persistence/Redis"
 import * as IoRedis from "./IoRedis.ts"
 import * as RedisProcessRegistry from "./RedisProcessRegistry.ts"

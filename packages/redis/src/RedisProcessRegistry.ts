@@ -7,7 +7,10 @@
  * first, so a process that died disappears by itself.
  */
 import { ProcessRegistry, QueueStore } from "@effect-jobs/core"
-import { Effect, Layer, Option, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { IoRedis } from "./IoRedis.ts"
 import { scripts } from "./internal/scripts.ts"
 import * as RedisKeys from "./RedisKeys.ts"

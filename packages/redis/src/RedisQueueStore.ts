@@ -45,7 +45,13 @@
  * reported the next due time, and a wake-up heard since the claim was sent means "look again".
  */
 import { JobRecord, QueueStore } from "@effect-jobs/core"
-import { Clock, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
+import * as Clock from "effect/Clock"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Schedule from "effect/Schedule"
 import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"

@@ -12,7 +12,8 @@
  */
 import * as NodeFs from "node:fs"
 import { type Job, JobClient, QueueStore } from "@effect-jobs/core"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { type CliFailure, failed, usage } from "../CliFailure.ts"

@@ -3,7 +3,7 @@
  * queue keeps its jobs and takes new ones, but no worker claims from it until it is resumed.
  */
 import { QueueStore } from "@effect-jobs/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, note, print, printJson, table } from "../internal/output.ts"

@@ -5,7 +5,8 @@
  * `--json` prints one JSON object; `--watch` redraws every `--interval` until Ctrl-C.
  */
 import { ProcessRegistry, QueueStore } from "@effect-jobs/core"
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, print, printJson, stdoutIsTty, table, truncate } from "../internal/output.ts"

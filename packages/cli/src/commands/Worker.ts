@@ -8,7 +8,8 @@
  * rest, which go back to their queue.
  */
 import { JobClient, JobEvents, JobRegistry, Worker } from "@effect-jobs/core"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { CliFailure, failed } from "../CliFailure.ts"

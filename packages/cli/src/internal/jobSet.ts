@@ -6,7 +6,8 @@
  * runs (a queue that keeps failing) are left alone, so it always ends.
  */
 import { type JobRecord, QueueStore } from "@effect-jobs/core"
-import { Clock, Effect } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
 import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { failed, usage } from "../CliFailure.ts"

@@ -2,7 +2,7 @@
  * Writing results: stdout for what a command produces (ids, tables, JSON), stderr for
  * progress and notes, so `effect-jobs enqueue ... | xargs` and `stats --json | jq` work.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 /** Writes a line to stdout. */
 export const print = (text: string): Effect.Effect<void> => Effect.sync(() => void process.stdout.write(`${text}\n`))

@@ -2,7 +2,7 @@
  * A progress bar on stderr for long bulk operations (`enqueue --file`, `--all`), drawn only
  * when stderr is a terminal; otherwise silent, so logs and pipes stay clean.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { count } from "./output.ts"
 
 /** A running progress bar. */

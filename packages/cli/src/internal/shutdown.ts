@@ -4,7 +4,7 @@
  * A worker or `stats --watch` runs until it is told to stop; when it then shuts down
  * cleanly the process exits 0. Any other command interrupted half-way exits 130.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 let stopsOnSignal = false
 

@@ -4,7 +4,7 @@
  * into an exit-2 error naming the flag.
  */
 import { QueueSelection } from "@effect-jobs/core"
-import { Duration } from "effect"
+import * as Duration from "effect/Duration"
 
 const units: Record<string, number> = {
   ms: 1,

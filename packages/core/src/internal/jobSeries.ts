@@ -10,7 +10,9 @@
  * precedence: the job's `job` and `queue` win over the app's own attributes of those names
  * (Prometheus setups often label every series with a `job` of their own).
  */
-import { Context, type Duration, Metric } from "effect"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Metric from "effect/Metric"
 import * as JobMetrics from "../JobMetrics.ts"
 
 /** A job's metrics; each update takes the context that `context` returned for the run. */

@@ -3,7 +3,10 @@
  * which makes it atomic on the single JavaScript thread, the same guarantee the Redis
  * store gets from one Lua script per transition.
  */
-import { Clock, Duration, Effect, Option } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
 import { maxErrorsKept } from "../JobRecord.ts"
 import {

@@ -2,7 +2,11 @@
  * Payload encoding for the client and decoding for the worker: schema → JSON value →
  * text, with every refusal phrased as `Job.payload.path: problem`.
  */
-import { Effect, Exit, Predicate, Schema, SchemaIssue } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { InvalidPayload, PayloadTooLarge } from "../JobErrors.ts"
 
 type Issue = { readonly path: string; readonly message: string }

@@ -3,7 +3,8 @@
  * earlier one. Waiters that lose interest (a race lost) are simply dropped with their Deferred.
  * The Deferred is made only when someone waits: the worker fires on every job, mostly unheard.
  */
-import { Deferred, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
 
 export interface Signal {
   /** Completes at the next `fire` after this call. */

@@ -5,7 +5,8 @@
  * per-queue script each, in parallel; pages of a set merge each queue's first entries by score.
  */
 import type { JobRecord, QueueStore } from "@effect-jobs/core"
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as RedisKeys from "../RedisKeys.ts"
 import { stateLetter, toStored } from "./records.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext } from "./storeContext.ts"

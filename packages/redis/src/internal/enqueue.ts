@@ -12,7 +12,8 @@
  * settlements need not free them either. Admin lookups by id fall back to the known queues.
  */
 import { QueueStore } from "@effect-jobs/core"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"

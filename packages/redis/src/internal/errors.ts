@@ -1,5 +1,5 @@
 /** The typed errors of the Redis client; `IoRedis` re-exports them. */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Redis cannot be reached or did not answer in time; worth retrying. */
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {

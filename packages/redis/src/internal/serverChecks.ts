@@ -1,5 +1,5 @@
 /** The startup checks: server version, eviction policy, persistence, permissions. */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type RedisCommandError, RedisStartupError, type RedisUnavailable } from "./errors.ts"
 
 type Arg = string | number

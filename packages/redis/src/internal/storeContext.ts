@@ -3,7 +3,8 @@
  * error mapping at the store boundary (`RedisUnavailable` → retryable `QueueStoreError`).
  */
 import { type JobRecord, QueueStore } from "@effect-jobs/core"
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { Arg, IoRedis, LuaScript, RedisCommandError, RedisUnavailable } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import { toStored } from "./records.ts"

@@ -1,6 +1,7 @@
 /** Where to connect: the URL parsed into ioredis options, and the URL with its password masked. */
 import type { ConnectionOptions as TlsOptions } from "node:tls"
-import { Duration, Effect } from "effect"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { RedisStartupError } from "./errors.ts"
 
 /** Where and as whom to connect, in the shape of ioredis's options (only `IoRedis` imports ioredis). */

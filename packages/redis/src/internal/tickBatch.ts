@@ -5,7 +5,8 @@
  * (acks, retries) thus cost one script call instead of one each.
  */
 import type { QueueStore } from "@effect-jobs/core"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import { chunks } from "./storeContext.ts"
 
 type QueueStoreError = QueueStore.QueueStoreError

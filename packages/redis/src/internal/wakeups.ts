@@ -9,7 +9,10 @@
  * so every waiter is woken to look again.
  */
 import { QueueStore } from "@effect-jobs/core"
-import { Deferred, Effect, Exit, Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { IoRedis } from "../IoRedis.ts"
 
 /** Listens on queue channels and wakes the waiters of a queue. */
