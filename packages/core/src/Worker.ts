@@ -132,13 +132,14 @@ const settings = (options: WorkerOptions): Effect.Effect<Settings, WorkerConfigE
   })
 
 /** Runs a background loop every `millis`, logging and surviving its failures. */
-const every = <E>(millis: number, name: string, body: Effect.Effect<void, E>) =>
-  Effect.forever(
-    Effect.sleep(Duration.millis(millis)).pipe(
-      Effect.andThen(body),
-      Effect.catchCause((cause) => Effect.logWarning(`${name} failed; trying again in ${millis} ms`, cause))
-    )
+/** Runs `body` every `millis`, first after one interval (`now`: at once, then every interval). */
+const every = <E>(millis: number, name: string, body: Effect.Effect<void, E>, now = false) => {
+  const guarded = Effect.catchCause(body, (cause) =>
+    Effect.logWarning(`${name} failed; trying again in ${millis} ms`, cause)
   )
+  const loop = Effect.forever(Effect.andThen(Effect.sleep(Duration.millis(millis)), guarded))
+  return now ? Effect.andThen(guarded, loop) : loop
+}
 
 interface Slot {
   readonly job: ClaimedJob
@@ -521,7 +522,9 @@ export const make = (options: WorkerOptions = {}) =>
 
     yield* heartbeat.pipe(Effect.catchCause((cause) => Effect.logWarning("first heartbeat failed", cause)))
     yield* Effect.forkScoped(every(Math.max(10, Math.floor(config.leaseMillis / 3)), "lease renewal", renewLeases))
-    yield* Effect.forkScoped(every(config.reapMillis, "lease reaper", reap))
+    // At start too: a worker started after a crash recovers the dead one's jobs at once, not
+    // one interval later (in a kill storm, workers that die within an interval never reaped).
+    yield* Effect.forkScoped(every(config.reapMillis, "lease reaper", reap, true))
     yield* Effect.forkScoped(every(config.heartbeatMillis, "heartbeat", heartbeat))
     const fetchers = yield* Effect.forEach(lanes, (lane) => Effect.forkScoped(fetchLoop(lane)))
 

@@ -385,6 +385,23 @@ describe("Worker", () => {
     )
   })
 
+  it.effect("reaps leases that ran out at start, not one reap interval later", () =>
+    Effect.gen(function* () {
+      const ran: Array<string> = []
+      const handlers = JobRegistry.layer(Nap.handle((_, job) => Effect.sync(() => void ran.push(job.id))))
+      yield* Effect.gen(function* () {
+        const store = yield* QueueStore.QueueStore
+        const { id } = yield* Nap.enqueue({ seconds: 0 })
+        // A worker that claimed the job and died: its lease runs out, nobody reaped it yet.
+        yield* store.claim({ queues: ["default"], limit: 1, owner: "died", leaseMillis: 1_000 })
+        yield* TestClock.adjust("2 seconds")
+        yield* startWorker({ concurrency: 1, reapInterval: "1 hour" })
+        yield* settle
+        assert.deepStrictEqual(ran, [id])
+      }).pipe(Effect.provide(jobsLayer(handlers)))
+    })
+  )
+
   it.effect("interrupts a job whose lease another process took, and its late settlement changes nothing", () =>
     Effect.gen(function* () {
       // This worker's store connection fails renewals for a while (a network partition);

@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Job, JobClient, JobRegistry, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
 import { statsOnceProcessed, waitUntil } from "./helpers/effects.ts"
@@ -56,5 +56,23 @@ describe("Worker on Redis", () => {
         }).pipe(Effect.scoped, Effect.provide(JobClient.layer().pipe(Layer.provideMerge(backend))))
       }),
     90_000
+  )
+
+  it.live("reaps leases that ran out when it starts, not one reap interval later", () =>
+    Effect.gen(function* () {
+      const ran: Array<number> = []
+      const handlers = JobRegistry.layer(Work.handle(({ n }) => Effect.sync(() => void ran.push(n))))
+      const backend = RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true })
+      yield* Effect.gen(function* () {
+        const store = yield* QueueStore.QueueStore
+        yield* Work.enqueue({ n: 1 })
+        // A worker that claimed the job and died: its lease runs out and nobody reaped it yet.
+        yield* store.claim({ queues: ["default"], limit: 1, owner: "died", leaseMillis: 1 })
+        yield* Effect.sleep("20 millis")
+        yield* Layer.build(Worker.layer({ concurrency: 1, reapInterval: "1 hour" }).pipe(Layer.provide(handlers)))
+        yield* waitUntil(() => ran.length > 0, 3_000)
+        assert.deepStrictEqual(ran, [1])
+      }).pipe(Effect.scoped, Effect.provide(JobClient.layer().pipe(Layer.provideMerge(backend))))
+    })
   )
 })
