@@ -25,6 +25,7 @@ const withStore = <A, E>(
     readonly url?: string
     readonly deadSet?: Partial<QueueStore.DeadSetLimits>
     readonly completed?: QueueStore.CompletedRetention
+    readonly promoteBatch?: number
   } = {}
 ) =>
   Effect.gen(function* () {
@@ -35,7 +36,8 @@ const withStore = <A, E>(
         prefix,
         allowEviction: true,
         ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet }),
-        ...(options.completed === undefined ? {} : { completed: options.completed })
+        ...(options.completed === undefined ? {} : { completed: options.completed }),
+        ...(options.promoteBatch === undefined ? {} : { promoteBatch: options.promoteBatch })
       }).pipe(Layer.provide(quiet))
     )
     return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
@@ -74,6 +76,31 @@ const deadIds = (store: Store) =>
   Effect.map(store.list("dead", { offset: 0, limit: 100 }), (page) => page.jobs.map((j) => j.id))
 
 describe("RedisQueueStore", () => {
+  it.live(
+    "promotes more due jobs in one claim than Lua's unpack can pass at once (promoteBatch 10,000)",
+    () =>
+      withStore(
+        (store) =>
+          Effect.gen(function* () {
+            const total = 10_000
+            yield* store.enqueue(
+              Array.from({ length: total }, (_, i) => newJob(`p${i}`, { delayMillis: 50, idGenerated: true }))
+            )
+            yield* Effect.sleep("100 millis")
+            const claimed = yield* claimAll(store, 10)
+            assert.deepStrictEqual(
+              claimed.map((j) => j.id),
+              Array.from({ length: 10 }, (_, i) => `p${i}`)
+            )
+            const stats = yield* store.stats
+            assert.strictEqual(stats.scheduled, 0)
+            assert.strictEqual(stats.queues.find((q) => q.name === "default")?.size, total - 10)
+          }),
+        { promoteBatch: 10_000 }
+      ),
+    30_000
+  )
+
   it.live("keeps the leases set and token hash out of Redis's scanned small encoding, counting only jobs", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {

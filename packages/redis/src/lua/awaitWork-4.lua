@@ -15,6 +15,7 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "batch"
 --- @include "promote"
 
 local now = nowMillis()

@@ -58,8 +58,8 @@
 ]]
 --- @include "time"
 --- @include "record"
---- @include "promote"
 --- @include "batch"
+--- @include "promote"
 --- @include "complete"
 --- @include "encoding"
 

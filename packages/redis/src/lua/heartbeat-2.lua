@@ -13,12 +13,13 @@
   Codes: none.
 ]]
 --- @include "time"
+--- @include "batch"
 
 local now = nowMillis()
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now)
 if #expired > 0 then
-  redis.call("ZREM", KEYS[1], unpack(expired))
-  redis.call("HDEL", KEYS[2], unpack(expired))
+  callEach("ZREM", KEYS[1], expired)
+  callEach("HDEL", KEYS[2], expired)
 end
 redis.call("ZADD", KEYS[1], now + math.floor(tonumber(ARGV[2])), ARGV[1])
 redis.call("HSET", KEYS[2], ARGV[1], ARGV[3])

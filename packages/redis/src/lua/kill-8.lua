@@ -27,6 +27,7 @@
 --- @include "record"
 --- @include "lease"
 --- @include "errors"
+--- @include "batch"
 
 local id = ARGV[1]
 local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[2])
@@ -44,11 +45,9 @@ local result = { 1 }
 local function forget(ids)
   if #ids == 0 then return end
   for _, trimmed in ipairs(ids) do result[#result + 1] = trimmed end
-  redis.call("ZREM", KEYS[7], unpack(ids))
-  redis.call("HDEL", KEYS[3], unpack(ids))
-  redis.call("HDEL", KEYS[4], unpack(ids))
-  redis.call("HDEL", KEYS[5], unpack(ids))
-  redis.call("HDEL", KEYS[6], unpack(ids))
+  callEach("ZREM", KEYS[7], ids)
+  deleteRecords(KEYS[3], KEYS[4], KEYS[5], ids)
+  callEach("HDEL", KEYS[6], ids)
 end
 -- Older than maxDeadAge: died before now - maxDeadAge (bounded per call to keep it short).
 forget(redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",

@@ -8,12 +8,13 @@
   Codes: none.
 ]]
 --- @include "time"
+--- @include "batch"
 
 local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", nowMillis())
 if #expired > 0 then
-  redis.call("ZREM", KEYS[1], unpack(expired))
-  redis.call("HDEL", KEYS[2], unpack(expired))
+  callEach("ZREM", KEYS[1], expired)
+  callEach("HDEL", KEYS[2], expired)
 end
 local ids = redis.call("ZRANGE", KEYS[1], 0, -1)
 if #ids == 0 then return {} end
-return redis.call("HMGET", KEYS[2], unpack(ids))
+return hmgetEach(KEYS[2], ids)

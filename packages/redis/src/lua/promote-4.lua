@@ -14,6 +14,7 @@
 ]]
 --- @include "time"
 --- @include "record"
+--- @include "batch"
 --- @include "promote"
 
 local now = nowMillis()

@@ -1,20 +1,25 @@
--- promote: due scheduled and retry jobs become ready, and when the next one is due (needs time, record).
+-- promote: due scheduled and retry jobs become ready, and when the next one is due (needs time, record, batch).
 
 -- Moves up to `max` jobs due at or before `now` from a time-ordered set to the tail of the
--- ready list, earliest first. Ids without a readable record are dropped from the set.
+-- ready list, earliest first, with one command per step in pieces (needs batch: `max` may be
+-- past the ~8,000 values Lua's unpack can pass). Ids without a readable record are dropped from the set.
 local function promoteDue(setKey, metaKey, readyKey, now, max)
   local ids = redis.call("ZRANGEBYSCORE", setKey, "-inf", dueBound(now), "LIMIT", 0, max)
   if #ids == 0 then return 0 end
-  for i = 1, #ids do
-    local id = ids[i]
-    local m = decodeMeta(redis.call("HGET", metaKey, id))
+  local metas = hmgetEach(metaKey, ids)
+  local metaArgs, ready = {}, {}
+  for i, id in ipairs(ids) do
+    local m = decodeMeta(metas[i])
     if m then
       m.state = "r"
-      redis.call("HSET", metaKey, id, encodeMeta(m))
-      redis.call("RPUSH", readyKey, id)
+      metaArgs[#metaArgs + 1] = id
+      metaArgs[#metaArgs + 1] = encodeMeta(m)
+      ready[#ready + 1] = id
     end
   end
-  redis.call("ZREM", setKey, unpack(ids))
+  callEach("HSET", metaKey, metaArgs)
+  callEach("RPUSH", readyKey, ready)
+  callEach("ZREM", setKey, ids)
   return #ids
 end
 
