@@ -4,11 +4,10 @@
  * (`QueueStore`, `ProcessRegistry`), so this module is the only place the choice shows.
  */
 import { MemoryBackend, type ProcessRegistry, type QueueStore } from "@effect-jobs/core"
-import { RedisBackend } from "@effect-jobs/redis"
 import * as Cause from "effect/Cause"
+import type * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { GlobalFlag } from "effect/cli"
 import { type CliFailure, failed, usage } from "./CliFailure.ts"
 import { maskUrl } from "./internal/values.ts"
 import * as Settings from "./Settings.ts"
@@ -82,13 +81,20 @@ export const shared = (
  */
 export const layer = (target: Target): Layer.Layer<Services, CliFailure> => {
   if (target._tag === "Memory") return MemoryBackend.layer()
-  const redis = RedisBackend.layer({
-    url: target.url,
-    connectionName: `effect-jobs-cli:${process.pid}`,
-    ...(target.prefix === undefined ? {} : { prefix: target.prefix }),
-    ...(target.failFast ? { startupTimeout: target.connectTimeoutMillis } : {}),
-    ...(target.allowEviction ? { allowEviction: true } : {})
-  })
+  // Loaded on first use: `--help`, `--version` and in-memory runs never load ioredis.
+  const redis = Layer.unwrap(
+    Effect.map(
+      Effect.promise(() => import("@effect-jobs/redis")),
+      ({ RedisBackend }) =>
+        RedisBackend.layer({
+          url: target.url,
+          connectionName: `effect-jobs-cli:${process.pid}`,
+          ...(target.prefix === undefined ? {} : { prefix: target.prefix }),
+          ...(target.failFast ? { startupTimeout: target.connectTimeoutMillis } : {}),
+          ...(target.allowEviction ? { allowEviction: true } : {})
+        })
+    )
+  )
   return Layer.catchCause(redis, (cause) => {
     if (Cause.hasInterruptsOnly(cause)) return Layer.unwrap(Effect.failCause(cause))
     const error = Cause.squash(cause) as { readonly _tag?: string; readonly message?: string }

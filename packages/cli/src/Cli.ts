@@ -2,7 +2,7 @@
  * The `effect-jobs` command tree: `worker`, `enqueue`, `stats` and the admin commands,
  * with the global settings (`--redis`, `--prefix`, `--log-format`, …) shared by all.
  */
-import { Command } from "effect/cli"
+import * as Command from "effect/cli/Command"
 import * as Dead from "./commands/Dead.ts"
 import * as Enqueue from "./commands/Enqueue.ts"
 import * as Queues from "./commands/Queues.ts"

@@ -5,9 +5,10 @@
  * 2 for bad use (a flag value, a missing `--redis`, a jobs module that is not there),
  * 1 for everything that went wrong while doing the work (Redis unreachable, a store error).
  */
-import * as Schema from "effect/Schema"
-import { CliError } from "effect/cli"
+
+import * as CliError from "effect/cli/CliError"
 import * as Runtime from "effect/Runtime"
+import * as Schema from "effect/Schema"
 
 /** A failure the user can act on. */
 export class CliFailure extends Schema.TaggedError<CliFailure>()("CliFailure", {

@@ -3,11 +3,12 @@
  * JSON), human-readable on a terminal and JSON lines otherwise, as `--log-format` says.
  * The level comes from `--log-level` (default info).
  */
+
+import type * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
-import type { GlobalFlag } from "effect/cli"
 import { LogFormat } from "./Settings.ts"
 
 /** The format `--log-format` asks for: human on a terminal, JSON lines otherwise. */

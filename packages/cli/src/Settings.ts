@@ -4,8 +4,9 @@
  * log (`--log-format`; `--log-level` is built into Effect's CLI).
  */
 import * as Config from "effect/Config"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Option from "effect/Option"
-import { Flag, GlobalFlag } from "effect/cli"
 import { errorMessage, parsePositiveDuration } from "./internal/values.ts"
 
 /** `--redis URL`, falling back to `REDIS_URL`; none means the in-memory store. */

@@ -4,11 +4,12 @@
  * exit code. 0: done, or a worker stopped cleanly by SIGINT / SIGTERM; 1: the work failed;
  * 2: bad use (unknown flag, invalid value, missing `--redis`…); 130: interrupted.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Cause from "effect/Cause"
+import * as CliError from "effect/cli/CliError"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { CliError } from "effect/cli"
 import * as Runtime from "effect/Runtime"
 import * as Cli from "./Cli.ts"
 import { interruptIsSuccess } from "./internal/shutdown.ts"

@@ -12,9 +12,11 @@
  */
 import * as NodeFs from "node:fs"
 import { type Job, JobClient, QueueStore } from "@effect-jobs/core"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { type CliFailure, failed, usage } from "../CliFailure.ts"
 import { count, note, print, printJson } from "../internal/output.ts"

@@ -3,8 +3,10 @@
  * queue keeps its jobs and takes new ones, but no worker claims from it until it is resumed.
  */
 import { QueueStore } from "@effect-jobs/core"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, note, print, printJson, table } from "../internal/output.ts"
 import { errorMessage, formatMillis, parseQueueName } from "../internal/values.ts"

@@ -6,8 +6,9 @@
  */
 import { ProcessRegistry, QueueStore } from "@effect-jobs/core"
 import * as Clock from "effect/Clock"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { count, print, printJson, stdoutIsTty, table, truncate } from "../internal/output.ts"
 import { markStopsOnSignal } from "../internal/shutdown.ts"

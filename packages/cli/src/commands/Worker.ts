@@ -8,9 +8,10 @@
  * rest, which go back to their queue.
  */
 import { JobClient, JobEvents, JobRegistry, Worker } from "@effect-jobs/core"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import { Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { CliFailure, failed } from "../CliFailure.ts"
 import { markStopsOnSignal } from "../internal/shutdown.ts"

@@ -7,8 +7,10 @@
  */
 import { type JobRecord, QueueStore } from "@effect-jobs/core"
 import * as Clock from "effect/Clock"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
-import { Argument, Command, Flag } from "effect/cli"
 import * as Backend from "../Backend.ts"
 import { failed, usage } from "../CliFailure.ts"
 import * as Logging from "../Logging.ts"
