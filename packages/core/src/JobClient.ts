@@ -10,8 +10,11 @@ import { Buffer } from "node:buffer"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
+import type * as Tracer from "effect/Tracer"
+import * as JobTracing from "./internal/jobTracing.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
@@ -78,6 +81,14 @@ const newJobId = (): string => {
 }
 
 type Timing = Pick<NewJob, "queue" | "delayMillis" | "runAtMillis">
+
+/** Describes the job on its enqueue span; the job, carrying that span's trace context. */
+const traced = (span: Tracer.Span, job: NewJob): NewJob => {
+  const attributes = JobTracing.attributes(job, "send")
+  for (const key in attributes) span.attribute(key, attributes[key])
+  const trace = JobTracing.toTraceparent(span)
+  return trace === undefined ? job : { ...job, trace }
+}
 
 /** Checks options and turns them into the timing and queue of a `NewJob`. */
 const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): Timing | InvalidEnqueueOptions => {
@@ -150,24 +161,77 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       if (written > 0) enqueuedCounter(job.name, queue).updateUnsafe(written, context)
     }
 
+    // `span`: the enqueue's span, when a tracer is installed; its context goes with the job.
+    const enqueueWith = <J extends Job.Any>(
+      fiber: Fiber.Fiber<unknown, unknown>,
+      job: J,
+      payload: Job.Payload<J>,
+      opts: Job.EnqueueOptions | undefined,
+      span: Tracer.Span | undefined
+    ): Effect.Effect<EnqueueResult, EnqueueError | QueueStoreError> => {
+      const timing = resolveOptions(job, opts)
+      if (timing instanceof InvalidEnqueueOptions) return Effect.fail(timing)
+      const write = (text: string) => {
+        const chosen = opts?.id
+        const untraced: NewJob =
+          chosen === undefined
+            ? { id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing }
+            : { id: chosen, name: job.name, payload: text, ...timing }
+        const newJob = span === undefined ? untraced : traced(span, untraced)
+        return Effect.map(store.enqueue([newJob]), (results) => {
+          record(job, timing.queue, results, fiber.context)
+          if (span !== undefined) span.attribute("job.outcome", results[0]!.outcome)
+          return results[0]!
+        })
+      }
+      const text = job.codec.encodeNow(payload, maxBytes)
+      return text !== undefined ? write(text) : Effect.flatMap(job.codec.encode(job.name, payload, maxBytes), write)
+    }
+
     const enqueue = <J extends Job.Any>(job: J, payload: Job.Payload<J>, opts?: Job.EnqueueOptions) =>
-      Effect.withFiber<EnqueueResult, EnqueueError | QueueStoreError>((fiber) => {
-        const timing = resolveOptions(job, opts)
-        if (timing instanceof InvalidEnqueueOptions) return Effect.fail(timing)
-        const write = (text: string) => {
-          const chosen = opts?.id
-          const newJob: NewJob =
-            chosen === undefined
-              ? { id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing }
-              : { id: chosen, name: job.name, payload: text, ...timing }
-          return Effect.map(store.enqueue([newJob]), (results) => {
-            record(job, timing.queue, results, fiber.context)
-            return results[0]!
-          })
-        }
-        const text = job.codec.encodeNow(payload, maxBytes)
-        return text !== undefined ? write(text) : Effect.flatMap(job.codec.encode(job.name, payload, maxBytes), write)
-      })
+      Effect.withFiber<EnqueueResult, EnqueueError | QueueStoreError>((fiber) =>
+        JobTracing.installedTracer(fiber) === undefined
+          ? enqueueWith(fiber, job, payload, opts, undefined)
+          : Effect.useSpan("JobClient.enqueue", { kind: "producer" }, (span) =>
+              Effect.withParentSpan(enqueueWith(fiber, job, payload, opts, span), span)
+            )
+      )
+
+    const enqueueManyWith = Effect.fnUntraced(function* <J extends Job.Any>(
+      fiber: Fiber.Fiber<unknown, unknown>,
+      job: J,
+      payloads: Iterable<Job.Payload<J>>,
+      opts: Omit<Job.EnqueueOptions, "id"> | undefined,
+      span: Tracer.Span | undefined
+    ): Effect.fn.Return<ReadonlyArray<EnqueueResult>, EnqueueError | QueueStoreError> {
+      const timing = resolveOptions(job, opts)
+      if (timing instanceof InvalidEnqueueOptions) return yield* Effect.fail(timing)
+      const jobs: Array<NewJob> = []
+      let index = 0
+      for (const payload of payloads) {
+        const text =
+          job.codec.encodeNow(payload, maxBytes) ??
+          (yield* job.codec.encode(`${job.name}[${index}]`, payload, maxBytes))
+        index++
+        jobs.push({ id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing })
+      }
+      if (span !== undefined) {
+        span.attribute("job.name", job.name)
+        span.attribute("job.queue", timing.queue)
+        span.attribute("job.count", jobs.length)
+        const trace = JobTracing.toTraceparent(span)
+        if (trace !== undefined) for (let i = 0; i < jobs.length; i++) jobs[i] = { ...jobs[i]!, trace }
+      }
+      const results: Array<EnqueueResult> = []
+      for (let start = 0; start < jobs.length; start += chunkSize) {
+        const written = yield* store.enqueue(
+          start === 0 && jobs.length <= chunkSize ? jobs : jobs.slice(start, start + chunkSize)
+        )
+        for (const result of written) results.push(result)
+      }
+      record(job, timing.queue, results, fiber.context)
+      return results
+    })
 
     const enqueueMany = <J extends Job.Any>(
       job: J,
@@ -175,28 +239,11 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       opts?: Omit<Job.EnqueueOptions, "id">
     ) =>
       Effect.withFiber<ReadonlyArray<EnqueueResult>, EnqueueError | QueueStoreError>((fiber) =>
-        Effect.gen(function* () {
-          const timing = resolveOptions(job, opts)
-          if (timing instanceof InvalidEnqueueOptions) return yield* Effect.fail(timing)
-          const jobs: Array<NewJob> = []
-          let index = 0
-          for (const payload of payloads) {
-            const text =
-              job.codec.encodeNow(payload, maxBytes) ??
-              (yield* job.codec.encode(`${job.name}[${index}]`, payload, maxBytes))
-            index++
-            jobs.push({ id: newJobId(), idGenerated: true, name: job.name, payload: text, ...timing })
-          }
-          const results: Array<EnqueueResult> = []
-          for (let start = 0; start < jobs.length; start += chunkSize) {
-            const written = yield* store.enqueue(
-              start === 0 && jobs.length <= chunkSize ? jobs : jobs.slice(start, start + chunkSize)
+        JobTracing.installedTracer(fiber) === undefined
+          ? enqueueManyWith(fiber, job, payloads, opts, undefined)
+          : Effect.useSpan("JobClient.enqueueMany", { kind: "producer" }, (span) =>
+              Effect.withParentSpan(enqueueManyWith(fiber, job, payloads, opts, span), span)
             )
-            for (const result of written) results.push(result)
-          }
-          record(job, timing.queue, results, fiber.context)
-          return results
-        })
       )
 
     return JobClient.of({ enqueue, enqueueMany })

@@ -43,6 +43,11 @@ export interface JobRecord {
   readonly deadReason?: string | undefined
   /** When the job died, when it did. */
   readonly diedAt?: number | undefined
+  /**
+   * The W3C `traceparent` of the span that enqueued the job, when a tracer was installed there:
+   * the worker's spans for the job join that trace (see `internal/jobTracing.ts`).
+   */
+  readonly trace?: string | undefined
 }
 
 /** A job that is in the store, with where it is. */

@@ -37,6 +37,7 @@ import type { JobEvent } from "./JobEvents.ts"
 import type { AttemptError, ClaimedJob, Lease } from "./JobRecord.ts"
 import type { JobRegistry } from "./JobRegistry.ts"
 import * as JobSeries from "./internal/jobSeries.ts"
+import * as JobTracing from "./internal/jobTracing.ts"
 import * as Middleware from "./Middleware.ts"
 import type { QueueStore, QueueStoreError } from "./QueueStore.ts"
 
@@ -71,6 +72,8 @@ export interface RunOptions {
    * their next claim; a run that waited for that reply cost a suspended fiber per job.
    */
   readonly ackLater?: ((lease: Lease, settled: (held: boolean) => void) => boolean) | undefined
+  /** When the claim that leased the job was sent (`Clock` nanoseconds): the start of its claim span. */
+  readonly claimStartedNanos?: bigint | undefined
 }
 
 const maxCauseLength = 8 * 1024
@@ -276,23 +279,33 @@ export const make = (options: ProcessorOptions) => {
       // The success path is every job's path: it reads the clock and updates metrics directly
       // on the fiber (one step each side of the run) instead of through a chain of effects.
       Effect.withFiber((fiber): Effect.Effect<Outcome, QueueStoreError> => {
+        const clock = fiber.getRef(Clock.Clock)
+        // Only with a tracer installed: the spans of this job (the claim's is made here).
+        const tracer = JobTracing.installedTracer(fiber)
+        const spans =
+          tracer === undefined ? undefined : new JobTracing.JobSpans(tracer, clock, job, runOptions?.claimStartedNanos)
+        const settling = <E>(effect: Effect.Effect<Outcome, E>) =>
+          spans === undefined ? effect : spans.settling(effect)
         const handler = registry.get(job.name)
         if (handler === undefined) {
-          return kill(
-            job,
-            `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
-              `add ${job.name}.handle(...) to JobRegistry.layer`
+          return settling(
+            kill(
+              job,
+              `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
+                `add ${job.name}.handle(...) to JobRegistry.layer`
+            )
           )
         }
         const allowed = handler.job.retry.maxRetries + 1
         if (job.attempt > allowed) {
-          return kill(
-            job,
-            `attempt ${job.attempt} exceeds the ${allowed} its retry policy allows: earlier runs never settled ` +
-              `(their process died or lost its lease mid-run)`
+          return settling(
+            kill(
+              job,
+              `attempt ${job.attempt} exceeds the ${allowed} its retry policy allows: earlier runs never settled ` +
+                `(their process died or lost its lease mid-run)`
+            )
           )
         }
-        const clock = fiber.getRef(Clock.Clock)
         const series = metricsFor(job)
         const runWith = (payload: unknown): Effect.Effect<Outcome, QueueStoreError> => {
           const info: JobInfo = {
@@ -334,38 +347,54 @@ export const make = (options: ProcessorOptions) => {
             series.runDuration.updateUnsafe(Duration.millis(durationMillis), metricContext)
             return durationMillis
           }
-          return Effect.matchCauseEffect(restore(run), {
-            onFailure: (cause) => {
-              ended()
-              return settleFailure(job, info, cause, runOptions?.interruptedByWorker?.() ?? false)
-            },
-            onSuccess: () => {
-              const durationMillis = ended()
-              const settled = (held: boolean): Outcome => {
-                if (!held) return "lost"
-                series.processed.updateUnsafe(1, metricContext)
-                if (publish !== undefined) {
-                  publish({
-                    _tag: "Succeeded",
-                    id: job.id,
-                    name: job.name,
-                    queue: job.queue,
-                    attempt: job.attempt,
-                    durationMillis
-                  })
+          return Effect.matchCauseEffect(
+            restore(spans === undefined ? run : Effect.withParentSpan(run, spans.startRun())),
+            {
+              onFailure: (cause) => {
+                ended()
+                spans?.endRun(Exit.failCause(cause))
+                return settling(settleFailure(job, info, cause, runOptions?.interruptedByWorker?.() ?? false))
+              },
+              onSuccess: () => {
+                const durationMillis = ended()
+                const settled = (held: boolean): Outcome => {
+                  if (!held) return "lost"
+                  series.processed.updateUnsafe(1, metricContext)
+                  if (publish !== undefined) {
+                    publish({
+                      _tag: "Succeeded",
+                      id: job.id,
+                      name: job.name,
+                      queue: job.queue,
+                      attempt: job.attempt,
+                      durationMillis
+                    })
+                  }
+                  return "succeeded"
                 }
-                return "succeeded"
+                if (spans === undefined) {
+                  if (runOptions?.ackLater?.(lease(job), settled) === true) return acking
+                  return Effect.map(settle(storeAck(lease(job))), settled)
+                }
+                spans.endRun(Exit.void)
+                // The settle span ends when the store has answered, whoever sends the ack.
+                const settleSpan = spans.startSettle()
+                const settledTraced = (held: boolean) => {
+                  const outcome = settled(held)
+                  spans.endSettle(settleSpan, outcome)
+                  return outcome
+                }
+                if (runOptions?.ackLater?.(lease(job), settledTraced) === true) return acking
+                return spans.settling(Effect.map(settle(storeAck(lease(job))), settled), settleSpan)
               }
-              if (runOptions?.ackLater?.(lease(job), settled) === true) return acking
-              return Effect.map(settle(storeAck(lease(job))), settled)
             }
-          })
+          )
         }
         // Decoding answers at once for the usual schemas: no effect is built around its `Exit`.
         const decoding = handler.job.codec.decode(job.payload)
         if (Exit.isExit(decoding) && Exit.isSuccess(decoding)) return runWith(decoding.value)
         return Effect.matchEffect(decoding, {
-          onFailure: (reason) => kill(job, `${job.name}.${reason}`),
+          onFailure: (reason) => settling(kill(job, `${job.name}.${reason}`)),
           onSuccess: runWith
         })
       })

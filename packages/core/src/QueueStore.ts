@@ -44,6 +44,11 @@ export interface NewJob {
    * queues. Absent means the caller chose it.
    */
   readonly idGenerated?: boolean | undefined
+  /**
+   * The W3C `traceparent` of the enqueuing span (55 characters), kept with the job and handed
+   * back on its record; absent when no tracer was installed. A store keeps it as given.
+   */
+  readonly trace?: string | undefined
 }
 
 /** What `enqueue` did with one job. `duplicate`: a job with that id already exists, nothing changed. */

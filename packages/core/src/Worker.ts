@@ -304,7 +304,7 @@ export const make = (options: WorkerOptions = {}) =>
       makeLane(Math.floor(config.concurrency / laneCount) + (i < config.concurrency % laneCount ? 1 : 0))
     )
 
-    const start = (job: ClaimedJob, lane: Lane) => {
+    const start = (job: ClaimedJob, lane: Lane, claimStartedNanos: bigint) => {
       // This worker may still run the job under a lease that lapsed (renewals failed, the
       // reaper re-queued it, this worker claimed it again): stop that run, then start this one.
       // The slots are searched only when the id may hold one already: comparing every new job's
@@ -327,7 +327,8 @@ export const make = (options: WorkerOptions = {}) =>
         interruptedByWorker: () => slot.stopping,
         // Settling, the job no longer holds its slot: the next claim need not wait for it.
         finished: () => markSettling(slot),
-        ackLater: ackLater(lane, slot)
+        ackLater: ackLater(lane, slot),
+        claimStartedNanos
       }
       const runJob =
         previous === undefined
@@ -438,6 +439,7 @@ export const make = (options: WorkerOptions = {}) =>
       }
       const order = yield* config.selection.order
       const acks = takePendingAcks(lane)
+      const claimStarted = clock.currentTimeNanosUnsafe()
       const { jobs } = yield* store
         .ackAndClaim(
           acks.map((entry) => entry.lease),
@@ -460,7 +462,7 @@ export const make = (options: WorkerOptions = {}) =>
             })
           )
         )
-      for (const job of jobs) start(job, lane)
+      for (const job of jobs) start(job, lane, claimStarted)
       if (free > 0 && jobs.length === free) plentiful.fire()
       // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
       // may answer at once if something arrived meanwhile) instead of asking again.

@@ -14,7 +14,7 @@
  * | `P:{q}:dead`                 | zset   | dead ids by time of death                                      |
  * | `P:{q}:completed`            | zset   | completed ids kept by retention, by completion time            |
  * | `P:{q}:meta`                 | hash   | id → `state:attempt:claims:enqueuedAt:runAt:diedAt:name`       |
- * | `P:{q}:payload`              | hash   | id → payload JSON text, byte for byte as the client wrote it   |
+ * | `P:{q}:payload`              | hash   | id → payload JSON text, byte for byte as the client wrote it¹  |
  * | `P:{q}:token`                | hash   | id → lease token while leased; the encoding marker (below)     |
  * | `P:{q}:errors`               | hash   | id → failed attempts, one JSON text per line                   |
  * | `P:{q}:reason`               | hash   | id → why the job is dead                                       |
@@ -24,6 +24,9 @@
  * | `P:{@index}:ids`             | hash   | job id → its queue, so ids are unique across queues            |
  * | `P:{@processes}:beats`       | zset   | worker process id → entry expiry (ms)                          |
  * | `P:{@processes}:info`        | hash   | worker process id → `ProcessInfo` JSON                         |
+ *
+ * ¹ Behind a `\x01<traceparent>\x01` header when the job was enqueued under a traced span
+ * (`internal/payloadHeader.ts`).
  *
  * Once a queue has leased a job, `leases` and `token` also hold one marker entry longer than
  * any job id (score `+inf` in `leases`): it keeps both in Redis's hashtable encodings, where

@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import * as PayloadHeader from "../src/internal/payloadHeader.ts"
 import { decodeErrors, decodeMeta } from "../src/internal/records.ts"
 
 describe("decodeMeta", () => {
@@ -67,5 +68,40 @@ describe("decodeErrors", () => {
 
   it("drops fields that are not part of an AttemptError", () => {
     assert.deepStrictEqual(decodeErrors(line({ ...attempt, extra: true })), [attempt])
+  })
+})
+
+describe("payload header", () => {
+  const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+  it("stores a job's trace context ahead of its payload and reads both back", () => {
+    const stored = PayloadHeader.encode('{"to":"ada"}', traceparent)
+    assert.strictEqual(stored, `\u0001${traceparent}\u0001{"to":"ada"}`)
+    assert.strictEqual(PayloadHeader.payloadOf(stored), '{"to":"ada"}')
+    assert.strictEqual(PayloadHeader.traceOf(stored), traceparent)
+  })
+
+  it("reads records written before the header existed as they are", () => {
+    assert.strictEqual(PayloadHeader.payloadOf('{"to":"ada"}'), '{"to":"ada"}')
+    assert.isUndefined(PayloadHeader.traceOf('{"to":"ada"}'))
+  })
+
+  it("stores no header for a missing or malformed trace context", () => {
+    assert.strictEqual(PayloadHeader.encode("{}", undefined), "{}")
+    for (const bad of ["", "00-abc-def-01", `${traceparent}\u0001x`, `${traceparent}0`, "x".repeat(10_000)]) {
+      assert.strictEqual(PayloadHeader.encode("{}", bad), "{}", JSON.stringify(bad.slice(0, 80)))
+    }
+  })
+
+  it("skips a header it does not recognise and still finds the payload", () => {
+    const newer = `\u0001v2;${traceparent};baggage=x\u0001[1,2]`
+    assert.strictEqual(PayloadHeader.payloadOf(newer), "[1,2]")
+    assert.isUndefined(PayloadHeader.traceOf(newer))
+  })
+
+  it("leaves text whose header never closes as the payload, so it fails its decode visibly", () => {
+    const unclosed = `\u0001${"a".repeat(PayloadHeader.maxHeaderLength + 1)}\u0001{}`
+    assert.strictEqual(PayloadHeader.payloadOf(unclosed), unclosed)
+    assert.isUndefined(PayloadHeader.traceOf(unclosed))
   })
 })

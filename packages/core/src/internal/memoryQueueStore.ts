@@ -40,6 +40,7 @@ interface Entry {
   diedAt: number | undefined
   /** When it completed, while kept in the completed set. */
   completedAt: number | undefined
+  trace: string | undefined
 }
 
 /** Entries ordered by a time, ties broken by insertion order. */
@@ -107,6 +108,7 @@ const toStored = (entry: Entry): StoredJob => ({
   errors: entry.errors.slice(),
   deadReason: entry.deadReason,
   diedAt: entry.diedAt,
+  trace: entry.trace,
   state: entry.state
 })
 
@@ -264,7 +266,8 @@ export const makeMemoryQueueStore = (
               leaseDeadline: 0,
               deadReason: undefined,
               diedAt: undefined,
-              completedAt: undefined
+              completedAt: undefined,
+              trace: job.trace
             }
             jobs.set(job.id, entry)
             if (runAt > t) {

@@ -1031,5 +1031,30 @@ export const suite = (
           assert.strictEqual((yield* find(store, "ready")).state, "ready")
         }))
     })
+
+    describe("trace context", () => {
+      const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+      test("keeps a job's trace context with it through claim, retry and the dead set, payload unchanged", (store) =>
+        Effect.gen(function* () {
+          const payload = JSON.stringify({ to: "ada", note: "\u0001 inside" })
+          yield* store.enqueue([job("t", { payload, trace: traceparent }), job("plain")])
+          assert.strictEqual((yield* find(store, "t")).trace, traceparent)
+          assert.strictEqual((yield* find(store, "t")).payload, payload)
+          assert.isUndefined((yield* find(store, "plain")).trace)
+          const [t, plain] = yield* claim(store, { limit: 2 })
+          assert.strictEqual(t!.trace, traceparent)
+          assert.strictEqual(t!.payload, payload)
+          assert.isUndefined(plain!.trace)
+          yield* store.retry(leaseOf(t!), { delayMillis: soon, countAttempt: true })
+          yield* advance(pastSoon)
+          const [again] = yield* claim(store)
+          assert.strictEqual(again!.trace, traceparent)
+          yield* store.kill(leaseOf(again!), { reason: "bad" })
+          const [dead] = (yield* store.list("dead", { offset: 0, limit: 10 })).jobs
+          assert.strictEqual(dead!.trace, traceparent)
+          assert.strictEqual(dead!.payload, payload)
+        }))
+    })
   })
 }

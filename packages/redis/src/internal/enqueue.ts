@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
+import * as PayloadHeader from "./payloadHeader.ts"
 import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
 import * as TickBatch from "./tickBatch.ts"
 
@@ -93,7 +94,7 @@ export const make = (
       args.push(
         job.id,
         job.name,
-        job.payload,
+        PayloadHeader.encode(job.payload, job.trace),
         safeMillis(job.delayMillis),
         job.runAtMillis === undefined ? "" : safeMillis(job.runAtMillis),
         job.idGenerated === true ? "" : "1"

@@ -3,9 +3,11 @@
  *
  * A record's fields live in the queue's meta hash as
  * `state:attempt:claims:enqueuedAt:runAt:diedAt:name` (see `lua/includes/record.lua`);
- * failed attempts are AttemptError JSON texts, one per line.
+ * failed attempts are AttemptError JSON texts, one per line; a payload may open with a
+ * trace header (`payloadHeader.ts`).
  */
 import type { JobRecord } from "@effect-jobs/core"
+import * as PayloadHeader from "./payloadHeader.ts"
 
 type AttemptError = JobRecord.AttemptError
 type ClaimedJob = JobRecord.ClaimedJob
@@ -125,17 +127,19 @@ export const toStored = (
   const meta = decodeMeta(metaText)
   if (meta === undefined) return undefined
   const dead = meta.state === "dead"
+  const stored = typeof payload === "string" ? payload : ""
   return {
     id,
     name: meta.name,
     queue,
-    payload: typeof payload === "string" ? payload : "",
+    payload: PayloadHeader.payloadOf(stored),
     enqueuedAt: meta.enqueuedAt,
     runAt: meta.runAt,
     attempt: meta.attempt,
     errors: decodeErrors(errors),
     deadReason: dead && typeof reason === "string" ? reason : undefined,
     diedAt: dead ? meta.diedAt : undefined,
+    trace: PayloadHeader.traceOf(stored),
     state: meta.state
   }
 }
@@ -153,17 +157,19 @@ export const toClaimed = (
 ): ClaimedJob => {
   // The script has just written this meta entry itself: it is well formed.
   const meta = decodeMeta(fields[at + 2])!
+  const stored = fields[at + 3]!
   return {
     id: fields[at]!,
     name: meta.name,
     queue,
-    payload: fields[at + 3]!,
+    payload: PayloadHeader.payloadOf(stored),
     enqueuedAt: meta.enqueuedAt,
     runAt: meta.runAt,
     attempt: meta.attempt,
     errors: decodeErrors(fields[at + 4]),
     deadReason: undefined,
     diedAt: undefined,
+    trace: PayloadHeader.traceOf(stored),
     state: "leased",
     token: fields[at + 1]!,
     leaseDeadline,
