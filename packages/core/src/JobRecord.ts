@@ -2,8 +2,10 @@
  * The stored form of a job: what a `QueueStore` keeps and hands back.
  *
  * The payload stays the JSON text the client produced, so no store ever decodes and
- * re-encodes it. Times are epoch milliseconds on the store's own clock.
+ * re-encodes it. Times are epoch milliseconds on the store's own clock. What a store keeps of
+ * errors and dead reasons is bounded in bytes (`bound*` below): a cut is marked in the text.
  */
+import { truncateUtf8, utf8Length } from "./internal/bounded.ts"
 
 /** One failed attempt, kept on the job so the retry and dead sets can show its history. */
 export interface AttemptError {
@@ -37,7 +39,10 @@ export interface JobRecord {
   readonly runAt: number
   /** Attempts counted so far; a claim counts one, an interruption gives it back. */
   readonly attempt: number
-  /** Failed attempts, oldest first (the newest `maxErrorsKept` are kept). */
+  /**
+   * Failed attempts, oldest first: the newest `maxErrorsKept`, within `maxErrorHistoryBytes`.
+   * When older ones were dropped, the first entry says how many (tag `ErrorsDropped`).
+   */
   readonly errors: ReadonlyArray<AttemptError>
   /** Why the job is dead, when it is. */
   readonly deadReason?: string | undefined
@@ -88,3 +93,82 @@ export const idProblem = (id: string): string | undefined => {
 
 /** How many failed attempts a record keeps (older ones are dropped first). */
 export const maxErrorsKept = 25
+
+/** Most UTF-8 bytes of an attempt error's message a store keeps (longer ones are cut, marked). */
+export const maxErrorMessageBytes = 1024
+
+/** Most UTF-8 bytes of an attempt error's cause (its rendered stack) a store keeps. */
+export const maxErrorCauseBytes = 4096
+
+/** Most UTF-8 bytes of an attempt error's tag a store keeps. */
+export const maxErrorTagBytes = 128
+
+/**
+ * Most bytes of a job's whole error history (its attempt errors as JSON, one per line): older
+ * attempts are dropped first, and the newest one is always kept.
+ */
+export const maxErrorHistoryBytes = 32 * 1024
+
+/** Most UTF-8 bytes of a dead job's reason a store keeps (longer ones are cut, marked). */
+export const maxDeadReasonBytes = 1024
+
+/** The tag of the history entry that counts dropped older attempts. */
+export const errorsDroppedTag = "ErrorsDropped"
+
+/** An attempt error cut to the byte bounds a store keeps. */
+export const boundAttemptError = (error: AttemptError): AttemptError => {
+  const tag = truncateUtf8(error.tag, maxErrorTagBytes)
+  const message = truncateUtf8(error.message, maxErrorMessageBytes)
+  const cause = truncateUtf8(error.cause, maxErrorCauseBytes)
+  return tag === error.tag && message === error.message && cause === error.cause
+    ? error
+    : { attempt: error.attempt, tag, message, cause, at: error.at }
+}
+
+/** A dead reason cut to `maxDeadReasonBytes`. */
+export const boundReason = (reason: string): string => truncateUtf8(reason, maxDeadReasonBytes)
+
+/**
+ * The history entry saying `dropped` older attempts were dropped. The Redis store writes the
+ * same text (`lua/includes/errors.lua`): `{"tag":"ErrorsDropped","dropped":N,...}`.
+ */
+export const errorsDropped = (dropped: number): AttemptError => ({
+  attempt: 0,
+  tag: errorsDroppedTag,
+  message: `${dropped} older failed attempt(s) dropped: a job keeps its newest ${maxErrorsKept}, within ${maxErrorHistoryBytes} bytes`,
+  cause: "",
+  at: 0
+})
+
+/** Bytes an attempt error takes in a history (its JSON text and a newline). */
+const historyBytes = (error: AttemptError): number => utf8Length(JSON.stringify(error)) + 1
+
+/** Room kept for the `ErrorsDropped` entry when trimming a history. */
+const droppedEntryBytes = 256
+
+/**
+ * Appends `error` (bounded) to a history and drops the oldest attempts past `maxErrorsKept`
+ * or `maxErrorHistoryBytes`; the first entry then counts every attempt dropped so far.
+ */
+export const appendToHistory = (history: ReadonlyArray<AttemptError>, error: AttemptError): Array<AttemptError> => {
+  let dropped = 0
+  let kept = history.slice()
+  if (kept[0]?.tag === errorsDroppedTag) {
+    dropped = Number(/^(\d+)/.exec(kept[0].message)?.[1] ?? 0)
+    kept = kept.slice(1)
+  }
+  kept.push(boundAttemptError(error))
+  let bytes = 0
+  for (const entry of kept) bytes += historyBytes(entry)
+  let first = 0
+  while (
+    kept.length - first > 1 &&
+    (kept.length - first > maxErrorsKept || bytes + (dropped > 0 ? droppedEntryBytes : 0) > maxErrorHistoryBytes)
+  ) {
+    bytes -= historyBytes(kept[first]!)
+    first++
+    dropped++
+  }
+  kept = kept.slice(first)
+  return dropped > 0 ? [errorsDropped(dropped), ...kept] : kept
+}

@@ -34,7 +34,7 @@ import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
 import type { JobEvent } from "./JobEvents.ts"
-import type { AttemptError, ClaimedJob, Lease } from "./JobRecord.ts"
+import { type AttemptError, boundAttemptError, boundReason, type ClaimedJob, type Lease } from "./JobRecord.ts"
 import type { JobRegistry } from "./JobRegistry.ts"
 import * as JobSeries from "./internal/jobSeries.ts"
 import * as JobTracing from "./internal/jobTracing.ts"
@@ -76,7 +76,6 @@ export interface RunOptions {
   readonly claimStartedNanos?: bigint | undefined
 }
 
-const maxCauseLength = 8 * 1024
 const maxFieldsLength = 500
 const notFields = new Set(["_tag", "name", "message", "stack", "cause"])
 
@@ -150,13 +149,8 @@ export const toAttemptError = (cause: Cause.Cause<unknown>, attempt: number, at:
     // Rendering copies the error's own properties; a getter that throws stops it.
     pretty = `${tag}: ${message} (its cause could not be rendered)`
   }
-  return {
-    attempt,
-    tag,
-    message,
-    cause: pretty.length > maxCauseLength ? `${pretty.slice(0, maxCauseLength)}…` : pretty,
-    at
-  }
+  // Bounded in bytes (a 1 MB message would otherwise travel with every later claim of the job).
+  return boundAttemptError({ attempt, tag, message, cause: pretty, at })
 }
 
 const settleRetry = { schedule: Schedule.exponential("200 millis"), times: 4 }
@@ -210,7 +204,9 @@ export const make = (options: ProcessorOptions) => {
       return Effect.void
     })
 
-  const kill = Effect.fnUntraced(function* (job: ClaimedJob, reason: string, error?: AttemptError) {
+  const kill = Effect.fnUntraced(function* (job: ClaimedJob, fullReason: string, error?: AttemptError) {
+    // Bounded once for the store, the event and the log line alike.
+    const reason = boundReason(fullReason)
     const held = yield* settle(store.kill(lease(job), { reason, error }))
     if (!held) return "lost" as const
     yield* count(job, (series) => series.dead)

@@ -3,7 +3,7 @@ import { Clock, Context, Duration, Effect, Layer, Option, Schedule, Schema } fro
 import { TestClock } from "effect/testing"
 import { CurrentJob, Job, type JobEvents, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
-import { jobsLayer, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
+import { jobsLayer, recordEvents, recordLogs, settle, startWorker, tagsFor } from "./helpers.ts"
 
 class MailerDown extends Schema.TaggedError<MailerDown>()("MailerDown", { message: Schema.String }) {}
 
@@ -369,6 +369,36 @@ describe("Processor", () => {
           assert.match(reasons.get("unknown-name")!, /unknown job name "Vanished"/)
           assert.include(reasons.get("unknown-name"), "no handler is registered")
         }).pipe(Effect.provide(jobsLayer(handlers)))
+      })
+    )
+
+    it.effect("name a string for a number field plainly and keep a 200 KB value out of the reason and the log", () =>
+      Effect.gen(function* () {
+        const lines: Array<string> = []
+        const handlers = JobRegistry.layer(Good.handle(() => Effect.void))
+        yield* Effect.gen(function* () {
+          const store = yield* QueueStore.QueueStore
+          yield* store.enqueue([
+            { id: "seven", name: "Good", queue: "default", payload: JSON.stringify({ n: "seven" }) },
+            { id: "huge", name: "Good", queue: "default", payload: JSON.stringify({ n: "x".repeat(200_000) }) }
+          ])
+          yield* startWorker({ concurrency: 1 })
+          yield* settle
+          const reasons = new Map((yield* JobsTest.dead).map((job) => [job.id, job.deadReason ?? ""]))
+          assert.strictEqual(
+            reasons.get("seven"),
+            `Good.payload does not match the job's schema: payload.n: Expected number, got "seven"`
+          )
+          const huge = reasons.get("huge")!
+          assert.match(
+            huge,
+            /^Good\.payload does not match the job's schema: payload\.n: Expected number, got "x+… \[cut/
+          )
+          assert.isAtMost(huge.length, 1024)
+          const logged = lines.filter((line) => line.includes("huge"))
+          assert.isNotEmpty(logged)
+          for (const line of logged) assert.isAtMost(line.length, 1200)
+        }).pipe(Effect.provide(jobsLayer(handlers)), Effect.provide(recordLogs(lines)))
       })
     )
   })

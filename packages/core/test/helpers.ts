@@ -2,7 +2,7 @@
  * Shared fixtures for the engine tests: an in-memory jobs environment, a worker that can be
  * stopped on demand, and an event recorder. Everything runs on the TestClock of `it.effect`.
  */
-import { Context, Effect, Exit, Layer, PubSub, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Logger, PubSub, Scope } from "effect"
 import { JobClient, JobEvents, type JobRegistry, ProcessRegistry, QueueStore, Worker } from "../src/index.ts"
 
 /** What a test environment provides. */
@@ -60,3 +60,11 @@ export const recordEvents: Effect.Effect<
 /** Tags of the events about one job, in order. */
 export const tagsFor = (events: ReadonlyArray<JobEvents.JobEvent>, id: string): ReadonlyArray<string> =>
   events.filter((event) => event.id === id).map((event) => event._tag)
+
+/** A logger layer that appends every line (its message parts joined) to `lines`. */
+export const recordLogs = (lines: Array<string>) =>
+  Logger.layer([
+    Logger.make(({ message }) => {
+      lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+    })
+  ])

@@ -396,7 +396,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     Effect.map(ackQueue(queue, leases), (held) => held.map((h) => Exit.succeed(h)))
   )
 
-  const errorText = (error: JobRecord.AttemptError | undefined) => (error === undefined ? "" : JSON.stringify(error))
+  const errorText = (error: JobRecord.AttemptError | undefined) =>
+    error === undefined ? "" : JSON.stringify(JobRecord.boundAttemptError(error))
 
   interface RetryInput {
     readonly lease: Lease
@@ -407,7 +408,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   /** One `retry-6` call on one queue; per job, whether its lease was held. */
   const retryQueue = (queue: string, inputs: ReadonlyArray<RetryInput>) => {
     const k = keysOf(queue)
-    const args: Array<string | number> = [k.wake, JobRecord.maxErrorsKept]
+    const args: Array<string | number> = [k.wake, JobRecord.maxErrorsKept, JobRecord.maxErrorHistoryBytes]
     for (const { countAttempt, delayMillis, error, lease } of inputs) {
       args.push(lease.id, lease.token, safeMillis(delayMillis), countAttempt ? "1" : "0", errorText(error))
     }
@@ -552,7 +553,16 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
             "kill",
             lua.kill,
             [k.leases, k.token, k.meta, k.payload, k.errors, k.reason, k.dead, k.stats],
-            [lease.id, lease.token, reason, errorText(error), JobRecord.maxErrorsKept, maxDeadJobs, maxDeadAgeMillis]
+            [
+              lease.id,
+              lease.token,
+              JobRecord.boundReason(reason),
+              errorText(error),
+              JobRecord.maxErrorsKept,
+              maxDeadJobs,
+              maxDeadAgeMillis,
+              JobRecord.maxErrorHistoryBytes
+            ]
           ),
         (reply) => asStrings(reply).slice(1)
       ),

@@ -278,7 +278,7 @@ describe("RedisQueueStore", () => {
         yield* store.enqueue([newJob("a"), newJob("b")])
         const [a, b] = yield* claimAll(store, 2)
         const k = RedisKeys.queueKeys(prefix, "default")
-        const retryArgs = [k.wake, 25, b!.id, b!.token, 0, "1", ""]
+        const retryArgs = [k.wake, 25, 32_768, b!.id, b!.token, 0, "1", ""]
         const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats]
         assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [1])
         assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [0])
@@ -467,7 +467,7 @@ describe("RedisQueueStore", () => {
     )
   )
 
-  it.live("keeps the 25 newest errors of a job", () =>
+  it.live("keeps the 25 newest errors of a job, counting the dropped ones first", () =>
     withStore((store) =>
       Effect.gen(function* () {
         yield* store.enqueue([newJob("flaky")])
@@ -477,9 +477,11 @@ describe("RedisQueueStore", () => {
           yield* store.retry({ id: claimed!.id, token: claimed!.token }, { delayMillis: 0, countAttempt: true, error })
         }
         const errors = Option.getOrThrow(yield* store.get("flaky")).errors
-        assert.strictEqual(errors.length, 25)
-        assert.strictEqual(errors[0]!.attempt, 6)
-        assert.strictEqual(errors[24]!.message, "line\nbreak 30")
+        assert.strictEqual(errors.length, 26)
+        assert.strictEqual(errors[0]!.tag, "ErrorsDropped")
+        assert.match(errors[0]!.message, /^5 older failed attempt/)
+        assert.strictEqual(errors[1]!.attempt, 6)
+        assert.strictEqual(errors[25]!.message, "line\nbreak 30")
       })
     )
   )

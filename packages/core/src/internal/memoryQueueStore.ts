@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
-import { maxErrorsKept } from "../JobRecord.ts"
+import { appendToHistory, boundReason } from "../JobRecord.ts"
 import {
   type ClaimOptions,
   type CompletedLimits,
@@ -113,9 +113,7 @@ const toStored = (entry: Entry): StoredJob => ({
 })
 
 const pushError = (entry: Entry, error: AttemptError | undefined) => {
-  if (error === undefined) return
-  entry.errors.push(error)
-  if (entry.errors.length > maxErrorsKept) entry.errors.splice(0, entry.errors.length - maxErrorsKept)
+  if (error !== undefined) entry.errors = appendToHistory(entry.errors, error)
 }
 
 export const makeMemoryQueueStore = (
@@ -330,7 +328,7 @@ export const makeMemoryQueueStore = (
           failed++
           pushError(entry, error)
           entry.state = "dead"
-          entry.deadReason = reason
+          entry.deadReason = boundReason(reason)
           entry.diedAt = t
           dead.insert(entry)
           trimDead(t)

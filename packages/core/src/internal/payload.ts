@@ -8,6 +8,7 @@ import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { InvalidPayload, PayloadTooLarge } from "../JobErrors.ts"
+import { truncateUtf8, utf8Length } from "./bounded.ts"
 
 type Issue = { readonly path: string; readonly message: string }
 
@@ -17,12 +18,22 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 export const formatPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.map((key) => (typeof key === "number" ? `[${key}]` : `.${String(key)}`)).join("")
 
-/** The schema issues of a failed encode or decode, each with its full path. */
+/** Most bytes of one issue's message: a message echoes the value, which may be megabytes. */
+const maxIssueBytes = 256
+
+/**
+ * The JSON form of `Schema.Number` also accepts "Infinity", "-Infinity" and "NaN", so a
+ * string for a number field reads `Expected "Infinity" | "-Infinity" | "NaN", got "seven"`;
+ * users declared a number.
+ */
+const jsonNumberLiterals = /(?:number \| )?"Infinity" \| "-Infinity" \| "NaN"/g
+
+/** The schema issues of a failed encode or decode, each with its full path and a bounded message. */
 export const schemaIssues = (prefix: string, issue: SchemaIssue.Issue): Array<Issue> =>
   formatter(issue).issues.map((entry) => ({
     path:
       prefix + formatPath((entry.path ?? []).map((segment) => (typeof segment === "object" ? segment.key : segment))),
-    message: entry.message
+    message: truncateUtf8(entry.message.replace(jsonNumberLiterals, "number"), maxIssueBytes)
   }))
 
 const describe = (value: unknown): string => {
@@ -111,21 +122,6 @@ const isPlainJson = (value: unknown, depth: number): boolean => {
     default:
       return false
   }
-}
-
-/** UTF-8 length of a string without allocating. */
-export const utf8Length = (text: string): number => {
-  let bytes = 0
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i)
-    if (code < 0x80) bytes += 1
-    else if (code < 0x800) bytes += 2
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      bytes += 4
-      i++
-    } else bytes += 3
-  }
-  return bytes
 }
 
 /**

@@ -566,6 +566,39 @@ export const suite = (
           assert.strictEqual((yield* store.stats).failed, 2)
         }))
 
+      test("keeps 1 KiB of each error message and 32 KiB of a job's history, newest first kept, cuts marked", (store) =>
+        Effect.gen(function* () {
+          const [first] = yield* claimed(store, ["a"])
+          let lease = leaseOf(first!)
+          for (let attempt = 1; attempt <= 30; attempt++) {
+            if (attempt > 1) {
+              const [again] = yield* claim(store)
+              lease = leaseOf(again!)
+            }
+            const error = {
+              ...attemptError(attempt, `${attempt}:${"m".repeat(5_000)}`),
+              cause: "c".repeat(6_000)
+            }
+            assert.isTrue(yield* store.retry(lease, { delayMillis: 0, countAttempt: true, error }))
+          }
+          const { errors } = yield* find(store, "a")
+          const bytes = errors.reduce((sum, e) => sum + new TextEncoder().encode(JSON.stringify(e)).length + 1, 0)
+          assert.isAtMost(bytes, JobRecord.maxErrorHistoryBytes)
+          assert.strictEqual(errors[0]?.tag, JobRecord.errorsDroppedTag)
+          const kept = errors.slice(1)
+          assert.isAbove(kept.length, 1)
+          assert.match(errors[0]!.message, new RegExp(`^${30 - kept.length} older failed attempt`))
+          assert.deepStrictEqual(
+            kept.map((e) => e.attempt),
+            Array.from({ length: kept.length }, (_, i) => 31 - kept.length + i)
+          )
+          for (const e of kept) {
+            assert.isAtMost(new TextEncoder().encode(e.message).length, JobRecord.maxErrorMessageBytes)
+            assert.match(e.message, /^\d+:m+… \[cut: 50\d\d bytes in all\]$/)
+            assert.isAtMost(new TextEncoder().encode(e.cause).length, JobRecord.maxErrorCauseBytes)
+          }
+        }))
+
       test("gives the attempt back and counts no failure without countAttempt", (store) =>
         Effect.gen(function* () {
           const [a] = yield* claimed(store, ["a"])
@@ -598,6 +631,18 @@ export const suite = (
           assert.deepStrictEqual(ids((yield* store.list("dead", { offset: 0, limit: 10 })).jobs), ["a"])
           yield* advance(pastSoon)
           assert.deepStrictEqual(yield* claim(store), [])
+        }))
+    })
+
+    describe("kill", () => {
+      test("keeps 1 KiB of a dead reason, the cut marked with the whole length", (store) =>
+        Effect.gen(function* () {
+          const [a] = yield* claimed(store, ["a"])
+          assert.isTrue(yield* store.kill(leaseOf(a!), { reason: `payload.n: ${"é".repeat(100_000)}` }))
+          const reason = (yield* find(store, "a")).deadReason!
+          assert.isAtMost(new TextEncoder().encode(reason).length, JobRecord.maxDeadReasonBytes)
+          assert.match(reason, /^payload\.n: é+… \[cut: 200011 bytes in all\]$/)
+          assert.strictEqual((yield* store.list("dead", { offset: 0, limit: 1 })).jobs[0]?.deadReason, reason)
         }))
     })
 

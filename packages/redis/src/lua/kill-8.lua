@@ -18,6 +18,7 @@
   ARGV[5] maxErrors     int     error lines kept
   ARGV[6] maxDeadJobs   int     dead jobs kept in this queue
   ARGV[7] maxDeadAge    int     ms a dead job is kept
+  ARGV[8] maxErrorBytes int     bytes of error lines kept (older lines dropped first, counted)
 
   Returns {1, trimmed ids...} when moved (the ids the trim deleted follow), 0 when the lease
   is not held (nothing changed).
@@ -34,7 +35,7 @@ local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[2])
 if not m then return code end
 local now = nowMillis()
 redis.call("HINCRBY", KEYS[8], "failed", 1)
-appendError(KEYS[5], id, ARGV[4], tonumber(ARGV[5]))
+appendError(KEYS[5], id, ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[8]))
 m.state = "x"
 m.diedAt = now
 redis.call("HSET", KEYS[3], id, encodeMeta(m))

@@ -11,6 +11,7 @@
 
   ARGV[1] channel    string  wake channel
   ARGV[2] maxErrors  int     error lines kept
+  ARGV[3] maxErrorBytes int  bytes of error lines kept (older lines dropped first, counted)
   then for each job, five entries:
   ARGV[i]   id            string
   ARGV[i+1] token         string
@@ -29,15 +30,16 @@
 --- @include "lease"
 --- @include "errors"
 
-local n = (#ARGV - 2) / 5
+local n = (#ARGV - 3) / 5
 if n < 1 or n ~= math.floor(n) then return -2 end
 local maxErrors = tonumber(ARGV[2])
+local maxErrorBytes = tonumber(ARGV[3])
 local results = {}
 local now, seq
 local failed = 0
 local moved = false
 for i = 0, n - 1 do
-  local at = 3 + i * 5
+  local at = 4 + i * 5
   local id = ARGV[at]
   local m, code = endLease(KEYS[1], KEYS[2], KEYS[3], id, ARGV[at + 1])
   if not m then
@@ -52,7 +54,7 @@ for i = 0, n - 1 do
     else
       m.attempt = m.attempt - 1
     end
-    appendError(KEYS[4], id, ARGV[at + 4], maxErrors)
+    appendError(KEYS[4], id, ARGV[at + 4], maxErrors, maxErrorBytes)
     m.state = "t"
     m.runAt = now + math.max(0, math.floor(tonumber(ARGV[at + 2])))
     redis.call("HSET", KEYS[3], id, encodeMeta(m))
