@@ -18,7 +18,7 @@ import * as JobTracing from "./internal/jobTracing.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
 import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
-import { idProblem } from "./JobRecord.ts"
+import { idProblem, timeProblem } from "./JobRecord.ts"
 import * as JobEvents from "./JobEvents.ts"
 import * as JobMetrics from "./JobMetrics.ts"
 import { type EnqueueResult, type NewJob, QueueStore, type QueueStoreError } from "./QueueStore.ts"
@@ -114,11 +114,15 @@ const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): 
     }
     const millis = Duration.toMillis(delay.value)
     if (millis < 0) return invalid("in", "must not be negative")
+    const problem = timeProblem({ delayMillis: millis })
+    if (problem !== undefined) return invalid("in", problem)
     return { queue, delayMillis: millis }
   }
   if (options.at !== undefined) {
     const millis = toEpochMillis(options.at)
     if (!Number.isFinite(millis)) return invalid("at", "is not a valid time")
+    const problem = timeProblem({ runAtMillis: millis })
+    if (problem !== undefined) return invalid("at", problem)
     return { queue, runAtMillis: millis }
   }
   return { queue }

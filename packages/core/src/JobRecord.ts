@@ -91,6 +91,36 @@ export const idProblem = (id: string): string | undefined => {
   return undefined
 }
 
+/**
+ * The latest due time a store keeps exactly, 2200-01-01T00:00:00Z: the Redis store orders due
+ * times as `millis × 1024` in a double, exact below 2^53 (until the year 2248). Later times
+ * are refused, never moved.
+ */
+export const maxRunAtMillis = Date.UTC(2200, 0, 1)
+
+/** The longest delay a store accepts: 100 years (so a delay from any time before 2100 stays exact). */
+export const maxDelayMillis = 3_155_760_000_000
+
+/** The problem with a due time or delay, or `undefined` when every store keeps it exactly. */
+export const timeProblem = (timing: {
+  readonly delayMillis?: number | undefined
+  readonly runAtMillis?: number | undefined
+}): string | undefined => {
+  const { delayMillis, runAtMillis } = timing
+  if (runAtMillis !== undefined && !(runAtMillis <= maxRunAtMillis)) {
+    const at = Number.isFinite(runAtMillis) ? new Date(runAtMillis).toISOString() : String(runAtMillis)
+    return `run time ${at} is after ${new Date(maxRunAtMillis).toISOString()}, the latest time a store keeps exactly`
+  }
+  if (delayMillis !== undefined && !(delayMillis <= maxDelayMillis)) {
+    return `delay of ${delayMillis} ms is over ${maxDelayMillis} ms (100 years), the longest a store accepts`
+  }
+  return undefined
+}
+
+/** A retry delay within the bounds (a longer `RetryIn` waits 100 years). */
+export const clampDelay = (delayMillis: number): number =>
+  Number.isNaN(delayMillis) ? 0 : Math.min(Math.max(0, delayMillis), maxDelayMillis)
+
 /** How many failed attempts a record keeps (older ones are dropped first). */
 export const maxErrorsKept = 25
 

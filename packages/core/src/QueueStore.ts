@@ -24,7 +24,8 @@ import {
   idProblem,
   type JobState,
   type Lease,
-  type StoredJob
+  type StoredJob,
+  timeProblem
 } from "./JobRecord.ts"
 
 /** A job to write: the client has already validated and encoded the payload. */
@@ -251,12 +252,13 @@ export interface MemoryOptions {
 
 /**
  * Why a store refuses this batch of jobs, or `undefined`: an id no store accepts
- * (`JobRecord.idProblem`). Every store checks before writing, so nothing of such a batch is
+ * (`JobRecord.idProblem`), or a due time past `JobRecord.maxRunAtMillis` or a delay past
+ * `JobRecord.maxDelayMillis` (`JobRecord.timeProblem`). Every store checks before writing, so nothing of such a batch is
  * written; the client refuses such ids earlier, with `InvalidEnqueueOptions`.
  */
 export const refusedBatch = (jobs: ReadonlyArray<NewJob>): QueueStoreError | undefined => {
   for (const job of jobs) {
-    const problem = idProblem(job.id)
+    const problem = idProblem(job.id) ?? timeProblem(job)
     if (problem !== undefined) {
       return new QueueStoreError({
         message: `enqueue ${job.name}: ${problem}; nothing of this batch was written`,

@@ -120,6 +120,13 @@ describe("enqueue options", () => {
     ["a NaN `in`", { in: Number.NaN }, "in", "not a finite duration"],
     ["an unreadable `in`", { in: "soon" as Job.EnqueueOptions["in"] }, "in", "soon is not a finite duration"],
     ["an invalid `at`", { at: new Date(Number.NaN) }, "at", "not a valid time"],
+    [
+      "an `at` after 2200",
+      { at: new Date(Date.UTC(2300, 0, 1)) },
+      "at",
+      "run time 2300-01-01T00:00:00.000Z is after 2200-01-01T00:00:00.000Z, the latest time a store keeps exactly"
+    ],
+    ["an `in` over 100 years", { in: 3_155_760_000_001 }, "in", "(100 years)"],
     ["an empty id", { id: "" }, "id", "1-200 characters"]
   ]
   for (const [label, options, option, problem] of refusals) {

@@ -58,7 +58,7 @@ import * as Enqueue from "./internal/enqueue.ts"
 import { jobFieldCount, toClaimed } from "./internal/records.ts"
 import { scriptError } from "./internal/scripts.ts"
 import * as StoreContext from "./internal/storeContext.ts"
-import { asArray, asStrings, chunks, queuePattern, safeMillis } from "./internal/storeContext.ts"
+import { asArray, asStrings, chunks, delayMillis as boundedDelay, queuePattern } from "./internal/storeContext.ts"
 import * as TickBatch from "./internal/tickBatch.ts"
 import * as Wakeups from "./internal/wakeups.ts"
 import * as RedisKeys from "./RedisKeys.ts"
@@ -189,7 +189,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const keys = keysOf(queue)
     // Taken before the call: a wake-up published after the claim ran is newer than this mark.
     const mark = wakeups.listening(queue) ? wakeups.mark() : undefined
-    const args: Array<string | number> = [limit, owner, Math.max(0, safeMillis(leaseMillis)), promoteBatch, queue]
+    const args: Array<string | number> = [limit, owner, boundedDelay(leaseMillis), promoteBatch, queue]
     args.push(...retentionArgs)
     for (const lease of acks) args.push(lease.id, lease.token)
     return run(
@@ -355,7 +355,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
               "extendLeases",
               lua.extendLeases,
               [keys.leases, keys.token],
-              [Math.max(0, safeMillis(leaseMillis)), ...chunk.flatMap((lease) => [lease.id, lease.token])]
+              [boundedDelay(leaseMillis), ...chunk.flatMap((lease) => [lease.id, lease.token])]
             ).pipe(
               Effect.tap((reply) =>
                 Effect.sync(() => {
@@ -410,7 +410,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     const k = keysOf(queue)
     const args: Array<string | number> = [k.wake, JobRecord.maxErrorsKept, JobRecord.maxErrorHistoryBytes]
     for (const { countAttempt, delayMillis, error, lease } of inputs) {
-      args.push(lease.id, lease.token, safeMillis(delayMillis), countAttempt ? "1" : "0", errorText(error))
+      args.push(lease.id, lease.token, boundedDelay(delayMillis), countAttempt ? "1" : "0", errorText(error))
     }
     return run("retry", lua.retry, [k.leases, k.token, k.meta, k.errors, k.retry, k.stats], args).pipe(
       // A job whose record is broken fails alone; the others of the call stand.

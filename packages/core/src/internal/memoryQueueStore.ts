@@ -8,7 +8,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { AttemptError, ClaimedJob, JobState, Lease, StoredJob } from "../JobRecord.ts"
-import { appendToHistory, boundReason } from "../JobRecord.ts"
+import { appendToHistory, boundReason, clampDelay } from "../JobRecord.ts"
 import {
   type ClaimOptions,
   type CompletedLimits,
@@ -313,7 +313,7 @@ export const makeMemoryQueueStore = (
           else entry.attempt--
           pushError(entry, error)
           entry.state = "retry"
-          entry.runAt = now() + Math.max(0, delayMillis)
+          entry.runAt = now() + clampDelay(delayMillis)
           retries.insert(entry)
           wake.fire()
           return true

@@ -203,6 +203,33 @@ export const suite = (
           assert.deepStrictEqual(ids(yield* claim(store)), ["a"])
         }))
 
+      test("keeps a due time past 2070 exact, up to 2200-01-01", (store) =>
+        Effect.gen(function* () {
+          const at2080 = Date.UTC(2080, 5, 1, 12, 30, 15, 123)
+          yield* store.enqueue([
+            job("late", { runAtMillis: at2080 }),
+            job("last", { runAtMillis: JobRecord.maxRunAtMillis })
+          ])
+          assert.strictEqual((yield* find(store, "late")).runAt, at2080)
+          assert.strictEqual((yield* find(store, "last")).runAt, JobRecord.maxRunAtMillis)
+          const page = yield* store.list("scheduled", { offset: 0, limit: 10 })
+          assert.deepStrictEqual(ids(page.jobs), ["late", "last"])
+        }))
+
+      test("refuses a due time after 2200-01-01 or a delay over 100 years, naming the limit, writing none", (store) =>
+        Effect.gen(function* () {
+          for (const timing of [
+            { runAtMillis: JobRecord.maxRunAtMillis + 1 },
+            { delayMillis: JobRecord.maxDelayMillis + 1 }
+          ]) {
+            const error = yield* Effect.flip(store.enqueue([job("fine"), job("far", timing)]))
+            assert.include(error.message, timing.runAtMillis === undefined ? "100 years" : "2200-01-01T00:00:00.000Z")
+            assert.isFalse(error.retryable)
+            assert.isTrue(yield* isGone(store, "fine"))
+            assert.isTrue(yield* isGone(store, "far"))
+          }
+        }))
+
       test("enqueues a job whose runAtMillis has passed as ready", (store) =>
         Effect.gen(function* () {
           const runAt = (yield* Clock.currentTimeMillis) - 1_000

@@ -2,7 +2,7 @@
  * What the parts of the Redis queue store share: the client, the scripts, the keys, and the
  * error mapping at the store boundary (`RedisUnavailable` → retryable `QueueStoreError`).
  */
-import { type JobRecord, QueueStore } from "@effect-jobs/core"
+import { JobRecord, QueueStore } from "@effect-jobs/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { Arg, IoRedis, LuaScript, RedisCommandError, RedisUnavailable } from "../IoRedis.ts"
@@ -26,14 +26,18 @@ export const chunks = <A>(items: ReadonlyArray<A>, size = chunkSize): Array<Read
 
 /**
  * Whole milliseconds the scripts can score exactly: sorted-set scores are `millis * 1024`,
- * exact in a double below 2^53, so delays and times are capped at 100 years (a non-number
- * counts as 0).
+ * exact in a double below 2^53 (the year 2248). Enqueue refuses due times past
+ * `JobRecord.maxRunAtMillis` and delays past `JobRecord.maxDelayMillis` before this is reached
+ * (`QueueStore.refusedBatch`); leases and retry delays are capped at `maxDelayMillis`
+ * (a non-number counts as 0).
  */
 export const safeMillis = (millis: number | undefined): number => {
-  const century = 3_155_760_000_000
   if (millis === undefined || Number.isNaN(millis)) return 0
-  return Math.floor(Math.min(Math.max(millis, -century), century))
+  return Math.floor(Math.min(Math.max(millis, -JobRecord.maxRunAtMillis), JobRecord.maxRunAtMillis))
 }
+
+/** A lease length or retry delay in whole milliseconds, 0 to `JobRecord.maxDelayMillis`. */
+export const delayMillis = (millis: number): number => Math.floor(JobRecord.clampDelay(millis))
 
 export const asArray = (reply: unknown): ReadonlyArray<unknown> => (Array.isArray(reply) ? reply : [])
 export const asStrings = (reply: unknown): Array<string> => asArray(reply).map(String)
