@@ -163,6 +163,9 @@ export const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
   Effect.catch(effect, () => Effect.andThen(Effect.sleep("100 millis"), Effect.retry(effect, settleRetry)))
 
 const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
+/** A settlement under its span when the job is traced. */
+const settling = <E>(spans: JobTracing.JobSpans | undefined, effect: Effect.Effect<Outcome, E>) =>
+  spans === undefined ? effect : spans.settling(effect)
 const acking = Effect.succeed<Outcome>("acking")
 
 /** Builds the function that runs and settles one claimed job. */
@@ -280,11 +283,10 @@ export const make = (options: ProcessorOptions) => {
         const tracer = JobTracing.installedTracer(fiber)
         const spans =
           tracer === undefined ? undefined : new JobTracing.JobSpans(tracer, clock, job, runOptions?.claimStartedNanos)
-        const settling = <E>(effect: Effect.Effect<Outcome, E>) =>
-          spans === undefined ? effect : spans.settling(effect)
         const handler = registry.get(job.name)
         if (handler === undefined) {
           return settling(
+            spans,
             kill(
               job,
               `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
@@ -295,6 +297,7 @@ export const make = (options: ProcessorOptions) => {
         const allowed = handler.job.retry.maxRetries + 1
         if (job.attempt > allowed) {
           return settling(
+            spans,
             kill(
               job,
               `attempt ${job.attempt} exceeds the ${allowed} its retry policy allows: earlier runs never settled ` +
@@ -349,7 +352,7 @@ export const make = (options: ProcessorOptions) => {
               onFailure: (cause) => {
                 ended()
                 spans?.endRun(Exit.failCause(cause))
-                return settling(settleFailure(job, info, cause, runOptions?.interruptedByWorker?.() ?? false))
+                return settling(spans, settleFailure(job, info, cause, runOptions?.interruptedByWorker?.() ?? false))
               },
               onSuccess: () => {
                 const durationMillis = ended()
@@ -390,7 +393,7 @@ export const make = (options: ProcessorOptions) => {
         const decoding = handler.job.codec.decode(job.payload)
         if (Exit.isExit(decoding) && Exit.isSuccess(decoding)) return runWith(decoding.value)
         return Effect.matchEffect(decoding, {
-          onFailure: (reason) => settling(kill(job, `${job.name}.${reason}`)),
+          onFailure: (reason) => settling(spans, kill(job, `${job.name}.${reason}`)),
           onSuccess: runWith
         })
       })

@@ -18,13 +18,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
-import * as References from "effect/References"
 import * as Tracer from "effect/Tracer"
 
 /** The tracer a fiber's spans go to, or `undefined` when none that exports is installed. */
 export const installedTracer = (fiber: Fiber.Fiber<unknown, unknown>): Tracer.Tracer | undefined => {
-  const tracer = fiber.getRef(Tracer.Tracer)
-  return tracer === Tracer.nativeTracer || !fiber.getRef(References.TracerEnabled) ? undefined : tracer
+  // The fiber's cache holds the tracer only when one was provided, and is read on every job's
+  // path: two property reads, where looking the references up in the context costs two searches.
+  const { tracer, tracerEnabled } = fiber.cache
+  return tracer === undefined || tracer === Tracer.nativeTracer || !tracerEnabled ? undefined : tracer
 }
 
 const hex32 = /^[0-9a-f]{32}$/
