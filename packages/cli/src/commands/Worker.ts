@@ -12,12 +12,15 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Backend from "../Backend.ts"
 import { CliFailure, failed } from "../CliFailure.ts"
 import { markStopsOnSignal } from "../internal/shutdown.ts"
+import * as Telemetry from "../internal/telemetry.ts"
 import {
   errorMessage,
   formatMillis,
+  parsePort,
   parsePositiveDuration,
   parseQueueSpec,
   parseWholeNumber
@@ -56,6 +59,17 @@ export const flags = {
     Flag.withDescription("How long shutdown waits for running jobs before interrupting them (default 25s)"),
     Flag.mapTryCatch(parsePositiveDuration, errorMessage),
     Flag.withDefault(25_000)
+  ),
+  metricsPort: Flag.Int("metrics-port").pipe(
+    Flag.withMetavar("PORT"),
+    Flag.withDescription("Serve the job metrics as Prometheus text at http://HOST:PORT/metrics"),
+    Flag.mapTryCatch(parsePort, errorMessage),
+    Flag.optional
+  ),
+  metricsHost: Flag.String("metrics-host").pipe(
+    Flag.withMetavar("HOST"),
+    Flag.withDescription("Address the metrics endpoint listens on (default 0.0.0.0: every interface)"),
+    Flag.withDefault("0.0.0.0")
   )
 }
 
@@ -83,6 +97,10 @@ export const command = Command.make("worker", flags, (options) =>
 
       const run = Effect.gen(function* () {
         yield* JobLog.start({ annotate: (yield* Logging.format) === "json" })
+        // Before the worker: a port that is taken stops the start, not a running worker.
+        if (Option.isSome(options.metricsPort)) {
+          yield* Telemetry.serveMetrics({ host: options.metricsHost, port: options.metricsPort.value })
+        }
         const worker = yield* Worker.make(workerOptions).pipe(
           Effect.mapError((error) => failed(`worker: ${error.message}`))
         )
@@ -105,7 +123,9 @@ export const command = Command.make("worker", flags, (options) =>
 
       const services = registry.pipe(
         Layer.provideMerge(JobClient.layer()),
-        Layer.provideMerge(Layer.merge(Backend.layer(target), JobEvents.layer))
+        Layer.provideMerge(Layer.merge(Backend.layer(target), JobEvents.layer)),
+        // Spans and metrics of everything above go to the OTLP exporters, when requested.
+        Layer.provideMerge(Telemetry.otlpLayer)
       )
       return yield* Effect.provide(run, services).pipe(
         Effect.mapError((error) =>
@@ -123,6 +143,10 @@ export const command = Command.make("worker", flags, (options) =>
     {
       command: "effect-jobs worker --jobs ./src/jobs.ts --redis redis://127.0.0.1:6379 -q urgent:10 -q default:1 -c 25",
       description: "Weighted queues on Redis, 25 jobs at once"
+    },
+    {
+      command: "effect-jobs worker --jobs ./src/jobs.ts --redis redis://127.0.0.1:6379 --metrics-port 9464",
+      description: "Also serve Prometheus metrics at http://0.0.0.0:9464/metrics"
     }
   ])
 )

@@ -83,6 +83,12 @@ export const parseWholeNumber =
     return n
   }
 
+/** A TCP port to listen on, 1-65535. */
+export const parsePort = (n: number): number => {
+  if (!Number.isInteger(n) || n < 1 || n > 65_535) throw new Error(`a port number from 1 to 65535, got ${n}`)
+  return n
+}
+
 /** An instant as ISO 8601 text (`2030-01-01T09:00:00Z`); epoch milliseconds out. */
 export const parseInstant = (text: string): number => {
   const millis = Date.parse(text)
