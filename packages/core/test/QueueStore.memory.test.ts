@@ -4,7 +4,10 @@ import { TestClock } from "effect/testing"
 import * as QueueStore from "../src/QueueStore.ts"
 import { suite } from "./conformance/QueueStoreSuite.ts"
 
-suite("QueueStore.layerMemory", QueueStore.layerMemory(), { clock: "test-clock" })
+suite("QueueStore.layerMemory", QueueStore.layerMemory(), {
+  clock: "test-clock",
+  withLimits: (limits) => QueueStore.layerMemory(limits)
+})
 
 // The suite cannot configure a store's limits, so dead-set trimming is checked here.
 describe("QueueStore.layerMemory dead set limits", () => {

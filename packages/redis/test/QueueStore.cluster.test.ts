@@ -4,7 +4,7 @@
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
-import { suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
+import { type StoreLimits, suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
 import { Context, Effect, Exit, Fiber, Layer, References, Schema } from "effect"
 import * as IoRedis from "../src/IoRedis.ts"
 import * as RedisBackend from "../src/RedisBackend.ts"
@@ -24,11 +24,14 @@ afterAll(() => cluster?.stop(), 30_000)
 
 // A fresh key prefix at every build: the suite builds the layer once per test. The cluster is
 // found by the startup check (`INFO cluster`), not configured.
-const layer = Layer.unwrap(
-  Effect.sync(() => RedisBackend.layer({ url: clusterUrl(), prefix: uniquePrefix("cluster"), allowEviction: true }))
-).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
+const withLimits = (limits: StoreLimits) =>
+  Layer.unwrap(
+    Effect.sync(() =>
+      RedisBackend.layer({ url: clusterUrl(), prefix: uniquePrefix("cluster"), allowEviction: true, ...limits })
+    )
+  ).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
 
-suite("RedisQueueStore on Redis Cluster", layer, { clock: "live" })
+suite("RedisQueueStore on Redis Cluster", withLimits({}), { clock: "live", withLimits })
 
 const Work = Job.make("ClusterWork", { payload: { n: Schema.Number } })
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "@effect/vitest"
-import { suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
+import { type StoreLimits, suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
 import { Effect, Layer, References } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
 import { testRedis } from "./helpers/redisServer.ts"
@@ -9,8 +9,9 @@ beforeAll(redis.setup, 20_000)
 afterAll(redis.teardown, 20_000)
 
 // A fresh key prefix at every build: the suite builds the layer once per test.
-const layer = Layer.unwrap(
-  Effect.sync(() => RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true }))
-).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
+const withLimits = (limits: StoreLimits) =>
+  Layer.unwrap(
+    Effect.sync(() => RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true, ...limits }))
+  ).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
 
-suite("RedisQueueStore", layer, { clock: "live" })
+suite("RedisQueueStore", withLimits({}), { clock: "live", withLimits })

@@ -129,9 +129,21 @@ export const makeMemoryQueueStore = (
     const ready = new Map<string, Deque<Entry>>()
     const scheduled = new TimeOrdered((e) => e.runAt)
     const retries = new TimeOrdered((e) => e.runAt)
+    // All dead jobs (for paging), and each queue's, which its limits apply to, as on Redis.
     const dead = new TimeOrdered((e) => e.diedAt ?? 0)
-    // Completed jobs kept under `completedLimits`, by completion time.
-    const completed = new TimeOrdered((e) => e.completedAt ?? 0)
+    const deadByQueue = new Map<string, TimeOrdered>()
+    // Completed jobs kept under `completedLimits`, per queue, by completion time.
+    const completedByQueue = new Map<string, TimeOrdered>()
+    const perQueue = (sets: Map<string, TimeOrdered>, queue: string, key: (e: Entry) => number) => {
+      let set = sets.get(queue)
+      if (set === undefined) {
+        set = new TimeOrdered(key)
+        sets.set(queue, set)
+      }
+      return set
+    }
+    const deadOf = (queue: string) => perQueue(deadByQueue, queue, (e) => e.diedAt ?? 0)
+    const completedOf = (queue: string) => perQueue(completedByQueue, queue, (e) => e.completedAt ?? 0)
     const leased = new Set<Entry>()
     const paused = new Set<string>()
     let processed = 0
@@ -172,15 +184,20 @@ export const makeMemoryQueueStore = (
       leased.delete(entry)
       entry.token = undefined
     }
-    const trimDead = (t: number) => {
-      let oldest = dead.first()
-      while (oldest !== undefined && (dead.length > deadLimits.maxJobs || t - (oldest.diedAt ?? 0) > maxDeadAge)) {
-        dead.shift()
+    // Each queue's dead set is trimmed to the limits when a job of that queue dies.
+    const trimDead = (t: number, queue: string) => {
+      const queueDead = deadOf(queue)
+      let oldest = queueDead.first()
+      while (oldest !== undefined && (queueDead.length > deadLimits.maxJobs || t - (oldest.diedAt ?? 0) > maxDeadAge)) {
+        queueDead.shift()
+        dead.remove(oldest)
         jobs.delete(oldest.id)
-        oldest = dead.first()
+        oldest = queueDead.first()
       }
     }
-    const trimCompleted = (t: number, limits: CompletedLimits) => {
+    // Each queue's completed jobs are trimmed when a job of that queue completes.
+    const trimCompleted = (t: number, limits: CompletedLimits, queue: string) => {
+      const completed = completedOf(queue)
       let oldest = completed.first()
       while (
         oldest !== undefined &&
@@ -192,6 +209,11 @@ export const makeMemoryQueueStore = (
       }
     }
     const setOf = (set: JobSet) => (set === "scheduled" ? scheduled : set === "retry" ? retries : dead)
+    /** Takes an entry out of an admin set (and a dead one out of its queue's dead set). */
+    const removeFrom = (set: JobSet, entry: Entry) => {
+      setOf(set).remove(entry)
+      if (set === "dead") deadOf(entry.queue).remove(entry)
+    }
     const page = (entries: Array<Entry>, total: number): JobPage => ({ jobs: entries.map(toStored), total })
 
     const claimNow = ({ leaseMillis, limit, owner, queues }: ClaimOptions): Array<ClaimedJob> => {
@@ -220,6 +242,7 @@ export const makeMemoryQueueStore = (
     /** Completes the jobs whose lease is held; per lease, whether it was. */
     const ackNow = (leases: ReadonlyArray<Lease>): Array<boolean> => {
       const t = now()
+      const touched = new Set<string>()
       const acked = leases.map((lease) => {
         const entry = held(lease)
         if (entry === undefined) return false
@@ -228,12 +251,13 @@ export const makeMemoryQueueStore = (
         else {
           entry.state = "completed"
           entry.completedAt = t
-          completed.insert(entry)
+          completedOf(entry.queue).insert(entry)
+          touched.add(entry.queue)
         }
         processed++
         return true
       })
-      if (completedLimits !== undefined && acked.includes(true)) trimCompleted(t, completedLimits)
+      if (completedLimits !== undefined) for (const queue of touched) trimCompleted(t, completedLimits, queue)
       return acked
     }
 
@@ -331,7 +355,8 @@ export const makeMemoryQueueStore = (
           entry.deadReason = boundReason(reason)
           entry.diedAt = t
           dead.insert(entry)
-          trimDead(t)
+          deadOf(entry.queue).insert(entry)
+          trimDead(t, entry.queue)
           return true
         }),
 
@@ -448,7 +473,7 @@ export const makeMemoryQueueStore = (
           for (const id of ids) {
             const entry = jobs.get(id)
             if (entry === undefined || entry.state !== set) continue
-            setOf(set).remove(entry)
+            removeFrom(set, entry)
             if (set === "dead") {
               entry.attempt = 0
               entry.deadReason = undefined
@@ -467,7 +492,7 @@ export const makeMemoryQueueStore = (
           for (const id of ids) {
             const entry = jobs.get(id)
             if (entry === undefined || entry.state !== set) continue
-            setOf(set).remove(entry)
+            removeFrom(set, entry)
             jobs.delete(id)
             removed++
           }

@@ -18,6 +18,14 @@ export interface SuiteOptions {
   /** "test-clock": run under it.effect and advance time with TestClock.adjust (memory store).
    *  "live": run under it.live and advance time by really sleeping (Redis store, whose clock is Redis TIME). */
   readonly clock: "test-clock" | "live"
+  /** The same store with these limits (a fresh one per build, like `layer`). */
+  readonly withLimits: (limits: StoreLimits) => Layer.Layer<QueueStore.QueueStore, unknown>
+}
+
+/** Limits a store takes as options, in the shape both stores' options share. */
+export interface StoreLimits {
+  readonly deadSet?: Partial<QueueStore.DeadSetLimits> | undefined
+  readonly completed?: QueueStore.CompletedRetention | undefined
 }
 
 type Store = QueueStore.QueueStore["Service"]
@@ -72,6 +80,18 @@ export const suite = (
         const store = yield* QueueStore.QueueStore
         yield* body(store)
       }).pipe(Effect.provide(layer, { local: true }))
+    )
+  /** One test on a fresh store with these limits. */
+  const testWith = (
+    title: string,
+    limits: StoreLimits,
+    body: (store: Store) => Effect.Effect<void, unknown, Scope.Scope>
+  ) =>
+    register(title, () =>
+      Effect.gen(function* () {
+        const store = yield* QueueStore.QueueStore
+        yield* body(store)
+      }).pipe(Effect.provide(options.withLimits(limits), { local: true }))
     )
 
   /** Lets `millis` pass on the store's clock (live: a little more, so a due time is surely past). */
@@ -671,6 +691,41 @@ export const suite = (
           assert.match(reason, /^payload\.n: é+… \[cut: 200011 bytes in all\]$/)
           assert.strictEqual((yield* store.list("dead", { offset: 0, limit: 1 })).jobs[0]?.deadReason, reason)
         }))
+    })
+
+    describe("limits per queue", () => {
+      /** Enqueues, claims and settles one job of `queue` (a millisecond apart, so the order is clear). */
+      const settleOne = (store: Store, id: string, queue: string, how: "ack" | "kill") =>
+        Effect.gen(function* () {
+          yield* store.enqueue([job(id, { queue })])
+          const [claimedJob] = yield* claim(store, { queues: [queue] })
+          if (how === "ack") assert.strictEqual(yield* store.ack([leaseOf(claimedJob!)]), 1)
+          else assert.isTrue(yield* store.kill(leaseOf(claimedJob!), { reason: "bad" }))
+          yield* advance(2)
+        })
+
+      testWith("trims each queue's dead set to maxJobs on its own", { deadSet: { maxJobs: 1 } }, (store) =>
+        Effect.gen(function* () {
+          yield* settleOne(store, "a1", "a", "kill")
+          yield* settleOne(store, "b1", "b", "kill")
+          yield* settleOne(store, "a2", "a", "kill")
+          assert.deepStrictEqual(ids((yield* store.list("dead", { offset: 0, limit: 10 })).jobs), ["a2", "b1"])
+          assert.isTrue(yield* isGone(store, "a1"))
+          assert.strictEqual((yield* store.stats).dead, 2)
+        })
+      )
+
+      testWith("keeps each queue's newest keepLast completed jobs", { completed: { keepLast: 1 } }, (store) =>
+        Effect.gen(function* () {
+          yield* settleOne(store, "a1", "a", "ack")
+          yield* settleOne(store, "b1", "b", "ack")
+          yield* settleOne(store, "a2", "a", "ack")
+          assert.isTrue(yield* isGone(store, "a1"))
+          assert.strictEqual((yield* find(store, "b1")).state, "completed")
+          assert.strictEqual((yield* find(store, "a2")).state, "completed")
+          assert.strictEqual((yield* store.enqueue([job("b1", { queue: "b" })]))[0]?.outcome, "duplicate")
+        })
+      )
     })
 
     describe("discard", () => {
