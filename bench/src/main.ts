@@ -23,13 +23,16 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { parseArgs } from "node:util"
 import type { ProducerResult, SystemName, WorkerResult } from "./protocol.ts"
-import { systems as allSystems, systemLabel } from "./protocol.ts"
+import { systems as allSystems, queueName, systemLabel } from "./protocol.ts"
 import { startRedisServer } from "./redis.ts"
 import { buildRows, type RunRecord, renderCommandStats, renderTable } from "./report.ts"
 import { type Bench, fullSizes, quickSizes, scenarioNames, variants } from "./scenarios.ts"
 import { Child } from "./spawn.ts"
 
 const benchDir = Path.resolve(import.meta.dirname, "..")
+/** The `effect-jobs` binary as compiled by `tsc -b` (see `buildPackages`), and the start-up row's jobs module. */
+const cliBin = Path.join(benchDir, "..", "packages", "cli", "dist", "src", "bin.js")
+const startupJobs = Path.join(benchDir, "src", "startupJobs.ts")
 
 const { values: options } = parseArgs({
   options: {
@@ -116,10 +119,13 @@ const log = (line: string) => process.stdout.write(`${line}\n`)
 /** Compiles the packages (`tsc -b`, incremental): the children load their `dist` output. */
 const buildPackages = () => {
   const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc")
-  const packages = ["core", "redis"].map((name) => Path.join(benchDir, "..", "packages", name))
+  // The CLI too: the start-up row runs the `effect-jobs` binary.
+  const packages = ["core", "redis", "cli"].map((name) => Path.join(benchDir, "..", "packages", name))
   const build = spawnSync(process.execPath, [tsc, "-b", ...packages], { stdio: "inherit" })
   if (build.status !== 0) {
-    throw new Error("compiling packages/core and packages/redis (tsc -b) failed: fix the errors above and run again")
+    throw new Error(
+      "compiling packages/core, packages/redis and packages/cli (tsc -b) failed: fix the errors above and run again"
+    )
   }
 }
 
@@ -223,6 +229,27 @@ const main = async () => {
             })
             await Promise.all(children.map((c) => c.ready()))
             return children
+          },
+          startWorker: (system, concurrency, label) => {
+            const execArgv = flags("w1")
+            const child =
+              system === "effect-jobs"
+                ? Child.startModule<WorkerResult>(
+                    cliBin,
+                    [
+                      "worker",
+                      ...["--jobs", startupJobs, "--redis", server.url],
+                      ...["--queue", queueName, "--concurrency", String(concurrency)]
+                    ],
+                    { label, verbose: options.verbose, execArgv }
+                  )
+                : Child.start<WorkerResult>(
+                    "worker.ts",
+                    { system, url: server.url, concurrency, startAtOnce: true },
+                    { label, verbose: options.verbose, execArgv: ["--expose-gc", ...execArgv] }
+                  )
+            live.add(child)
+            return child
           }
         }
         const prefix = `[${String(index).padStart(String(total).length)}/${total}] ${variant.id} ${systemLabel[system]} #${repeat}`

@@ -66,6 +66,8 @@ export interface WorkerTask {
   readonly system: SystemName
   readonly url: string
   readonly concurrency: number
+  /** Start claiming as soon as connected, without waiting for `go`, and report the first job (start-up row). */
+  readonly startAtOnce?: boolean | undefined
 }
 
 /** CPU seconds (user + system) and memory over the measured part of a child's life (`go` to its result or `stop`). */
@@ -118,7 +120,24 @@ export interface WorkerResult extends ProcessUsage {
   readonly heapAfterGcBytes: number
 }
 
-export type ChildMessage = { readonly type: "ready" } | ProducerResult | WorkerResult
+/** A worker process's first handler run (start-up row): when, and what the process had used by then. */
+export interface FirstJob {
+  readonly type: "first"
+  /** Wall-clock time of the handler's start (`nowMillis`). */
+  readonly at: number
+  /** CPU seconds (user + system) of the whole process so far, start-up included. */
+  readonly cpuSeconds: number
+  /** RSS at that moment, bytes. */
+  readonly rssBytes: number
+}
+
+/** Measures the first job of this process; `at` is taken by the caller first thing in the handler. */
+export const firstJob = (at: number): FirstJob => {
+  const cpu = process.cpuUsage()
+  return { type: "first", at, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBytes: process.memoryUsage.rss() }
+}
+
+export type ChildMessage = { readonly type: "ready" } | ProducerResult | WorkerResult | FirstJob
 
 export type ParentMessage = { readonly type: "go" } | { readonly type: "stop" }
 

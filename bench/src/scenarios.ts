@@ -32,6 +32,8 @@ export interface Sizes {
   readonly scaleJobs: number
   readonly scaleWorkers: ReadonlyArray<number>
   readonly scaleConcurrency: number
+  /** Jobs waiting when the start-up row's worker process is started. */
+  readonly startupJobs: number
   /** Longest a run may take before it is failed. */
   readonly runTimeoutMillis: number
   /**
@@ -59,6 +61,7 @@ export const fullSizes: Sizes = {
   scaleJobs: 100_000,
   scaleWorkers: [1, 2, 4],
   scaleConcurrency: 25,
+  startupJobs: 100,
   runTimeoutMillis: 300_000,
   sidekiqPollerRows: true
 }
@@ -81,12 +84,13 @@ export const quickSizes: Sizes = {
   scaleJobs: 2_000,
   scaleWorkers: [1, 2, 4],
   scaleConcurrency: 25,
+  startupJobs: 100,
   runTimeoutMillis: 60_000,
   sidekiqPollerRows: false
 }
 
 /** Scenario names for `--only`. */
-export const scenarioNames = ["enqueue", "drain", "latency", "scheduled", "retry", "scaleout"] as const
+export const scenarioNames = ["enqueue", "drain", "latency", "scheduled", "retry", "scaleout", "startup"] as const
 export type ScenarioName = (typeof scenarioNames)[number]
 
 /** A number a run reports, and which way is better. */
@@ -114,7 +118,10 @@ const m = {
   p99: { key: "p99", label: "p99 ms", better: "lower", format: fixed(2) },
   max: { key: "max", label: "max ms", better: "lower", format: fixed(2) },
   achieved: { key: "achievedRate", label: "enqueued/s reached", better: "higher", format: whole },
-  enqueueP99: { key: "enqueueP99", label: "of which enqueue reply p99 ms", better: "lower", format: fixed(2) }
+  enqueueP99: { key: "enqueueP99", label: "of which enqueue reply p99 ms", better: "lower", format: fixed(2) },
+  firstJob: { key: "firstJobMs", label: "start to first job ms", better: "lower", format: whole },
+  firstJobCpu: { key: "firstJobCpu", label: "CPU s to first job", better: "lower", format: fixed(2) },
+  firstJobRss: { key: "firstJobRssMB", label: "RSS at first job MB", better: "lower", format: fixed(1) }
 } satisfies Record<string, MetricDef>
 
 /** What one run of a variant measured. */
@@ -132,6 +139,11 @@ export interface Bench {
   readonly sizes: Sizes
   /** Starts a producer child and waits until it is connected. */
   readonly producer: (system: SystemName, work: ProducerWork, label: string) => Promise<ProducerChild>
+  /**
+   * Starts one worker process that claims at once (effect-jobs: the `effect-jobs worker`
+   * binary; others: their worker child with `startAtOnce`); does not wait for it.
+   */
+  readonly startWorker: (system: SystemName, concurrency: number, label: string) => WorkerChild
   /** Starts worker children and waits until they are connected. */
   readonly workers: (
     system: SystemName,
@@ -342,6 +354,30 @@ const liveRun = async (
 
 const fmt = (n: number) => n.toLocaleString("en-US")
 
+/**
+ * Preloads jobs, then starts a worker process and waits for its first handler run: what a user
+ * waits for when a container or autoscaled process starts. Process start to handler start
+ * (wall clock), and the process's CPU and RSS at that moment, loading modules included.
+ */
+const startupRun = async (system: SystemName, bench: Bench): Promise<RunOutcome> => {
+  const jobs = bench.sizes.startupJobs
+  const producer = await bench.producer(system, { kind: "bulk", count: jobs, chunk: 1_000, job: "noop" }, "preload")
+  await runProducer(bench, producer)
+  const spawnedAt = nowMillis()
+  const worker = bench.startWorker(system, 25, `${system} worker (start-up)`)
+  try {
+    const first = await worker.first(bench.sizes.runTimeoutMillis)
+    return {
+      metrics: { firstJobMs: first.at - spawnedAt, firstJobCpu: first.cpuSeconds, firstJobRssMB: mb(first.rssBytes) },
+      detail: { first },
+      notes: []
+    }
+  } finally {
+    worker.kill()
+    await worker.exited()
+  }
+}
+
 /** Skips Sidekiq in scenarios that wait on its poller, when the sizes say so. */
 const pollerBound = (sizes: Sizes) => (system: SystemName) =>
   system === "sidekiq" && !sizes.sidekiqPollerRows
@@ -468,5 +504,15 @@ export const variants = (sizes: Sizes): ReadonlyArray<Variant> => [
           label: `${processes} processes`
         })
     }
-  })
+  }),
+  {
+    scenario: "startup",
+    section: "8. start-up",
+    id: "startup",
+    title: `a worker process started with ${fmt(sizes.startupJobs)} jobs waiting (effect-jobs: the effect-jobs worker binary)`,
+    skip: (system) =>
+      system === "sidekiq" ? "its worker is a Ruby process started by a Node child: not comparable" : undefined,
+    metrics: [m.firstJob, m.firstJobCpu, m.firstJobRss],
+    run: (system, bench) => startupRun(system, bench)
+  }
 ]

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, fork } from "node:child_process"
 import * as Path from "node:path"
-import type { ChildMessage, ParentMessage, ProducerResult, WorkerResult } from "./protocol.ts"
+import type { ChildMessage, FirstJob, ParentMessage, ProducerResult, WorkerResult } from "./protocol.ts"
 
 const sourceDir = import.meta.dirname
 
@@ -22,6 +22,7 @@ export class Child<R extends ChildMessage> {
   private stderr = ""
   private readonly readyPromise: Promise<void>
   private readonly resultPromise: Promise<R>
+  private readonly firstPromise: Promise<FirstJob>
   private readonly exitPromise: Promise<number | null>
 
   private readonly process: ChildProcess
@@ -54,13 +55,31 @@ export class Child<R extends ChildMessage> {
       ),
       early()
     ])
+    this.firstPromise = Promise.race([
+      new Promise<FirstJob>((resolve) =>
+        process.on("message", (m: ChildMessage) => {
+          if (m.type === "first") resolve(m)
+        })
+      ),
+      early()
+    ])
     // Rejections are observed by whoever awaits; keep unobserved ones from crashing the harness.
     this.readyPromise.catch(() => {})
     this.resultPromise.catch(() => {})
+    this.firstPromise.catch(() => {})
   }
 
   static start<R extends ChildMessage>(script: string, task: unknown, options: SpawnOptions): Child<R> {
-    const child = fork(Path.join(sourceDir, script), [JSON.stringify(task)], {
+    return Child.startModule<R>(Path.join(sourceDir, script), [JSON.stringify(task)], options)
+  }
+
+  /** Starts any Node module (the `effect-jobs` binary of the start-up row) with the IPC channel. */
+  static startModule<R extends ChildMessage>(
+    module: string,
+    args: ReadonlyArray<string>,
+    options: SpawnOptions
+  ): Child<R> {
+    const child = fork(module, [...args], {
       stdio: ["ignore", options.verbose ? "inherit" : "ignore", "pipe", "ipc"],
       // `--conditions=dist`: the packages' compiled output, as an installed package is loaded
       // (stripping their TypeScript at load costs a worker about 13 MB of RSS).
@@ -80,6 +99,11 @@ export class Child<R extends ChildMessage> {
 
   send(message: ParentMessage): void {
     this.process.send(message)
+  }
+
+  /** The first handler run of a worker started with `startAtOnce` (or of the start-up row's CLI). */
+  first(timeoutMillis: number): Promise<FirstJob> {
+    return this.within(this.firstPromise, timeoutMillis, "first job")
   }
 
   result(timeoutMillis: number): Promise<R> {

@@ -4,7 +4,7 @@
  * CPU and RSS cover `go` to `stop`; graceful shutdown is not measured. Started by `main.ts`.
  */
 import { die, finish, listen, Samples, send, startUsage, taskArgument } from "./child.ts"
-import { nowMillis, type WorkerTask } from "./protocol.ts"
+import { firstJob, nowMillis, type WorkerTask } from "./protocol.ts"
 import { load } from "./systems/System.ts"
 
 const main = async () => {
@@ -19,6 +19,7 @@ const main = async () => {
     concurrency: task.concurrency,
     onJob: (payload, attempt) => {
       const now = nowMillis()
+      if (runs === 0 && task.startAtOnce) void send(firstJob(now))
       runs++
       if (attempt === 1) {
         firstRuns++
@@ -69,6 +70,10 @@ const main = async () => {
       die(error)
     }
   })
+  if (task.startAtOnce) {
+    usage = startUsage()
+    worker.start()
+  }
   await send({ type: "ready" })
 }
 
