@@ -20,6 +20,7 @@ import * as Os from "node:os"
 import * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as SecureRandom from "effect/crypto/SecureRandom"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -28,15 +29,14 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
-import * as SecureRandom from "effect/crypto/SecureRandom"
+import * as IdCounts from "./internal/idCounts.ts"
+import * as Signal from "./internal/signal.ts"
 import * as JobEvents from "./JobEvents.ts"
 import type { ClaimedJob, Lease } from "./JobRecord.ts"
 import { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
-import * as IdCounts from "./internal/idCounts.ts"
-import * as Signal from "./internal/signal.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import { QueueStore } from "./QueueStore.ts"
 
@@ -58,6 +58,13 @@ export interface WorkerOptions {
   readonly heartbeatInterval?: Duration.Input | undefined
   /** Longest idle wait before checking the store again, as a safety net (default 5 s). */
   readonly pollInterval?: Duration.Input | undefined
+  /**
+   * While the worker waits for work, how long a succeeded job's ack may wait to ride on the
+   * claim the next job's arrival brings (default 2 ms; 0: it goes at once). At a steady rate
+   * one store call then acks a job and claims the next, where two went before; past this the
+   * ack goes alone.
+   */
+  readonly ackLinger?: Duration.Input | undefined
   /** Wrappers around every run, outermost first. */
   readonly middleware?: ReadonlyArray<JobMiddleware> | undefined
 }
@@ -91,6 +98,7 @@ interface Settings {
   readonly reapMillis: number
   readonly heartbeatMillis: number
   readonly pollMillis: number
+  readonly ackLingerMillis: number
   readonly middleware: ReadonlyArray<JobMiddleware>
 }
 
@@ -102,6 +110,23 @@ const durationOption = (option: string, input: Duration.Input | undefined, fallb
       new WorkerConfigError({
         option,
         message: `${option}: expected a positive duration such as "10 seconds", got ${String(input)}`
+      })
+    )
+  }
+  return Effect.succeed(Duration.toMillis(duration.value))
+}
+
+/** Default `ackLinger`: at 1,000 jobs/s the next job arrives within 2 ms six times in seven. */
+const defaultAckLingerMillis = 2
+
+const lingerOption = (input: Duration.Input | undefined) => {
+  if (input === undefined) return Effect.succeed(defaultAckLingerMillis)
+  const duration = Duration.fromInput(input)
+  if (duration._tag === "None" || !Duration.isFinite(duration.value) || Duration.toMillis(duration.value) < 0) {
+    return Effect.fail(
+      new WorkerConfigError({
+        option: "ackLinger",
+        message: `ackLinger: expected a duration of 0 or more such as "2 millis", got ${String(input)}`
       })
     )
   }
@@ -127,6 +152,7 @@ const settings = (options: WorkerOptions): Effect.Effect<Settings, WorkerConfigE
       reapMillis: yield* durationOption("reapInterval", options.reapInterval, 5_000),
       heartbeatMillis: yield* durationOption("heartbeatInterval", options.heartbeatInterval, 5_000),
       pollMillis: yield* durationOption("pollInterval", options.pollInterval, 5_000),
+      ackLingerMillis: yield* lingerOption(options.ackLinger),
       middleware: options.middleware ?? []
     }
   })
@@ -171,8 +197,12 @@ interface Lane {
   readonly wakeup: Signal.Signal
   /** Finished jobs' acks, waiting for this loop's next `ackAndClaim`. */
   pendingAcks: Array<PendingAck>
-  /** Waiting for work: acks go on their own meanwhile. */
+  /** Waiting for work: acks linger for the next claim, then go on their own. */
   idle: boolean
+  /** Whether a fiber waits out `ackLinger` to send the lingering acks alone. */
+  lingering: boolean
+  /** Bumped when the lane stops waiting: a linger fiber of an earlier wait then leaves the acks to the claim. */
+  waits: number
 }
 
 /**
@@ -256,11 +286,13 @@ export const make = (options: WorkerOptions = {}) =>
 
     // Acks ride on the lane's next claim (one store call completes the finished jobs and refills
     // their slots); the job's run ends when it hands its ack over, and the lane completes it.
-    // While the lane waits for work or has stopped, the run acks on its own.
+    // While the lane waits for work, acks linger up to `ackLinger` for the claim the next job's
+    // arrival brings, then go on their own; once the worker is quiet, the run acks on its own.
     const ackLater = (lane: Lane, slot: Slot) => (lease: Lease, settled: (held: boolean) => void) => {
-      if (quiet || lane.idle) return false
+      if (quiet || (lane.idle && config.ackLingerMillis === 0)) return false
       lane.pendingAcks.push({ lease, slot, settled })
-      wake(lane)
+      if (lane.idle) lingerAcks(lane)
+      else wake(lane)
       return true
     }
     const acked = (entry: PendingAck, held: boolean) => {
@@ -286,6 +318,28 @@ export const make = (options: WorkerOptions = {}) =>
       lane.pendingAcks = []
       return taken
     }
+    // The linger fiber is not interrupted when the lane stops waiting (at a steady rate that is
+    // almost every time, and an interruption costs more than the sleep): it finds `waits` moved on.
+    const lingerAcks = (lane: Lane) => {
+      if (lane.lingering || lane.pendingAcks.length === 0) return
+      lane.lingering = true
+      const wait = lane.waits
+      runFork(
+        Effect.andThen(
+          Effect.sleep(config.ackLingerMillis),
+          Effect.sync(() => {
+            if (lane.waits !== wait) return
+            lane.lingering = false
+            ackEachAlone(takePendingAcks(lane))
+          })
+        )
+      )
+    }
+    // A lane that stops waiting takes its acks with its next claim.
+    const stopLingering = (lane: Lane) => {
+      lane.waits++
+      lane.lingering = false
+    }
 
     const makeLane = (capacity: number): Lane => {
       const lane: Lane = {
@@ -294,7 +348,9 @@ export const make = (options: WorkerOptions = {}) =>
         settling: 0,
         wakeup: Signal.make(),
         pendingAcks: [],
-        idle: false
+        idle: false,
+        lingering: false,
+        waits: 0
       }
       return lane
     }
@@ -390,17 +446,19 @@ export const make = (options: WorkerOptions = {}) =>
       Deferred.doneUnsafe(quietSignal, Effect.void)
     })
 
-    /** The lane waits for `wait` (or quiet); meanwhile its acks go on their own. */
+    /** The lane waits for `wait` (or quiet); meanwhile its acks linger, then go on their own. */
     const idleUntil = <E>(lane: Lane, wait: Effect.Effect<void, E>) =>
       Effect.suspend(() => {
         lane.idle = true
         // Acks that arrived since the last call must not wait for the end of the wait.
-        ackEachAlone(takePendingAcks(lane))
+        if (config.ackLingerMillis === 0) ackEachAlone(takePendingAcks(lane))
+        else lingerAcks(lane)
         return Effect.raceFirst(wait, Deferred.await(quietSignal))
       }).pipe(
         Effect.ensuring(
           Effect.sync(() => {
             lane.idle = false
+            stopLingering(lane)
           })
         )
       )
@@ -465,8 +523,11 @@ export const make = (options: WorkerOptions = {}) =>
       for (const job of jobs) start(job, lane, claimStarted)
       if (free > 0 && jobs.length === free) plentiful.fire()
       // Fewer jobs than free slots: the queues are empty for now, so wait for work (a store
-      // may answer at once if something arrived meanwhile) instead of asking again.
-      if (jobs.length < free && lane.pendingAcks.length === 0) yield* waitForWork(lane)
+      // may answer at once if something arrived meanwhile) instead of asking again. Acks of
+      // jobs that finished meanwhile (a quick handler finishes before its lane gets here) wait
+      // for the claim the next arrival brings, up to `ackLinger`: asking again at once to carry
+      // them was a claim that found nothing, one per job at a steady rate.
+      if (jobs.length < free) yield* waitForWork(lane)
     })
     const fetchOnce = (lane: Lane) =>
       claimOnce(lane).pipe(

@@ -54,6 +54,8 @@ describe("Worker", () => {
         assert.strictEqual(inFlight, 25)
         for (let second = 0; second < 1_000 && runs.size < 10_000; second++) yield* TestClock.adjust("1 second")
         yield* TestClock.adjust("1 second")
+        // The last jobs' acks linger for a claim (`ackLinger`, 2 ms), then go alone.
+        yield* TestClock.adjust("2 millis")
         assert.strictEqual(runs.size, 10_000)
         for (const { id } of results) assert.strictEqual(runs.get(id), 1, `job ${id} ran ${runs.get(id) ?? 0} times`)
         assert.strictEqual(maxInFlight, 25)
@@ -139,10 +141,103 @@ describe("Worker", () => {
         assert.strictEqual((yield* worker.running).length, 1)
         yield* TestClock.adjust("10 seconds")
         yield* settle
+        // The last job's ack lingers for a claim (`ackLinger`, 2 ms), then goes alone.
+        yield* TestClock.adjust("2 millis")
         assert.strictEqual((yield* stats).processed, 5)
       }).pipe(Effect.provide(jobsLayer(handlers)))
     })
   )
+
+  describe("acks while waiting for work", () => {
+    /** The memory store, counting acks sent alone and acks carried by claims. */
+    const countingStore = (counts: { alone: number; withClaim: number }) =>
+      Layer.effect(
+        QueueStore.QueueStore,
+        Effect.map(QueueStore.makeMemory(), (store) =>
+          QueueStore.QueueStore.of({
+            ...store,
+            ack: (leases) =>
+              Effect.suspend(() => {
+                counts.alone += leases.length
+                return store.ack(leases)
+              }),
+            ackAndClaim: (acks, options) =>
+              Effect.suspend(() => {
+                counts.withClaim += acks.length
+                return store.ackAndClaim(acks, options)
+              })
+          })
+        )
+      )
+    const handlers = JobRegistry.layer(Nap.handle(() => Effect.void))
+
+    it.effect("a job's ack rides on the claim of the next job arriving within ackLinger, and goes alone after it", () =>
+      Effect.gen(function* () {
+        const counts = { alone: 0, withClaim: 0 }
+        yield* Effect.gen(function* () {
+          // Lanes of two slots: a claim that finds one job leaves its lane waiting for work.
+          yield* startWorker({ concurrency: 4 })
+          yield* settle
+          const first = yield* Nap.enqueue({ seconds: 0 })
+          yield* settle
+          assert.strictEqual((yield* get(first.id))?.state, "leased", "the ack waits for the next claim")
+          yield* TestClock.adjust("1 millis")
+          const second = yield* Nap.enqueue({ seconds: 0 })
+          yield* settle
+          assert.isUndefined(yield* get(first.id), "acked by the claim that took the second job")
+          assert.deepStrictEqual(counts, { alone: 0, withClaim: 1 })
+          assert.strictEqual((yield* get(second.id))?.state, "leased")
+          // No third job: past the linger the second job's ack goes alone.
+          yield* TestClock.adjust("1 millis")
+          yield* settle
+          assert.strictEqual((yield* get(second.id))?.state, "leased")
+          yield* TestClock.adjust("1 millis")
+          yield* settle
+          assert.isUndefined(yield* get(second.id))
+          assert.deepStrictEqual(counts, { alone: 1, withClaim: 1 })
+          assert.strictEqual((yield* stats).processed, 2)
+        }).pipe(Effect.provide(jobsLayer(handlers, { store: countingStore(counts) })))
+      })
+    )
+
+    it.effect("with ackLinger 0 a job finished while its lane waits is acked at once, alone", () =>
+      Effect.gen(function* () {
+        const counts = { alone: 0, withClaim: 0 }
+        yield* Effect.gen(function* () {
+          yield* startWorker({ concurrency: 4, ackLinger: 0 })
+          yield* settle
+          const { id } = yield* Nap.enqueue({ seconds: 0 })
+          yield* settle
+          assert.isUndefined(yield* get(id))
+          assert.deepStrictEqual(counts, { alone: 1, withClaim: 0 })
+        }).pipe(Effect.provide(jobsLayer(handlers, { store: countingStore(counts) })))
+      })
+    )
+
+    it.effect("a lingering ack is sent before shutdown ends", () =>
+      Effect.gen(function* () {
+        const counts = { alone: 0, withClaim: 0 }
+        yield* Effect.gen(function* () {
+          const { stop } = yield* startWorker({ concurrency: 4, ackLinger: "1 hour" })
+          yield* settle
+          const { id } = yield* Nap.enqueue({ seconds: 0 })
+          yield* settle
+          assert.strictEqual((yield* get(id))?.state, "leased")
+          yield* stop
+          assert.isUndefined(yield* get(id), "acked while shutting down")
+          assert.strictEqual((yield* stats).processed, 1)
+        }).pipe(Effect.provide(jobsLayer(handlers, { store: countingStore(counts) })))
+      })
+    )
+
+    it.effect("refuses a negative ackLinger, naming it", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(startWorker({ ackLinger: -1 }))
+        assert.strictEqual(error.option, "ackLinger")
+        assert.include(error.message, "ackLinger")
+      }).pipe(Effect.provide(jobsLayer(handlers)))
+    )
+  })
 
   it.effect("runs a scheduled job at its due time, not before", () =>
     Effect.gen(function* () {
