@@ -1,11 +1,18 @@
 /**
  * The effect-jobs driver: the Redis backend with its defaults (leases, fencing, retries,
  * dead set all on), producers written as Effect programs the way an application would write
- * them, and a `Worker.layer` started on `go`.
+ * them, and a `Worker.layer` started on `go`. Effect is imported by module, as the library
+ * does: `import { Effect } from "effect"` loads all of Effect into every child (a worker
+ * process then starts about 8 MB larger; see the README's Performance section).
  */
 import { Job, JobClient, JobRegistry, RetryPolicy, Worker } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
-import { Deferred, Effect, FiberSet, Layer, ManagedRuntime, Schema } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberSet from "effect/FiberSet"
+import * as Layer from "effect/Layer"
+import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Schema from "effect/Schema"
 import { nowMillis, type Payload, type ProducerWork, queueName } from "../protocol.ts"
 import { dueTime, type Producer, type RunningWorker, type System, type WorkerOptions } from "./System.ts"
 
