@@ -5,10 +5,19 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
 import { type StoreLimits, suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
-import { Context, Effect, Exit, Fiber, Layer, References, Schema } from "effect"
+import { Context, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import * as IoRedis from "../src/IoRedis.ts"
-import * as RedisBackend from "../src/RedisBackend.ts"
-import { ownServer, recordLogs, statsOnceProcessed, waitUntil } from "./helpers/effects.ts"
+import * as RedisKeys from "../src/RedisKeys.ts"
+import {
+  ownServer,
+  quiet,
+  quietBackend,
+  recordLogs,
+  statsOnceProcessed,
+  storeOf,
+  subscribed,
+  waitUntil
+} from "./helpers/effects.ts"
 import { type RedisCluster, startRedisCluster } from "./helpers/redisCluster.ts"
 import { command, uniquePrefix } from "./helpers/redisServer.ts"
 
@@ -25,11 +34,7 @@ afterAll(() => cluster?.stop(), 30_000)
 // A fresh key prefix at every build: the suite builds the layer once per test. The cluster is
 // found by the startup check (`INFO cluster`), not configured.
 const withLimits = (limits: StoreLimits) =>
-  Layer.unwrap(
-    Effect.sync(() =>
-      RedisBackend.layer({ url: clusterUrl(), prefix: uniquePrefix("cluster"), allowEviction: true, ...limits })
-    )
-  ).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
+  Layer.unwrap(Effect.sync(() => quietBackend({ url: clusterUrl(), prefix: uniquePrefix("cluster"), ...limits })))
 
 suite("RedisQueueStore on Redis Cluster", withLimits({}), { clock: "live", withLimits })
 
@@ -47,9 +52,27 @@ describe("Redis Cluster", () => {
         )
         assert.deepStrictEqual(io.server.cluster, { masters: 3 })
         assert.isTrue(lines.some((line) => line.includes("cluster mode detected (3 masters)")))
-        // Keys in different slots, one command each: routed to their masters.
-        yield* io.send("SET", `${uniquePrefix("route")}:{a}:x`, "1")
-        yield* io.send("SET", `${uniquePrefix("route")}:{b}:x`, "1")
+        // Keys in different slots, one command each: routed to their masters (a wrong node answers MOVED).
+        const prefix = uniquePrefix("route")
+        for (const tag of ["a", "b", "c"]) {
+          assert.strictEqual(yield* io.send("SET", `${prefix}:{${tag}}:x`, tag), "OK")
+          assert.strictEqual(yield* io.send("GET", `${prefix}:{${tag}}:x`), tag)
+          yield* io.send("DEL", `${prefix}:{${tag}}:x`)
+        }
+
+        // Every master is checked, not only the one the URL names: an evicting policy on the
+        // last node fails startup, naming that node.
+        const last = cluster!.nodes[2]!
+        yield* Effect.acquireRelease(
+          Effect.promise(() => command(last.url, "CONFIG", "SET", "maxmemory-policy", "allkeys-lru")),
+          () => Effect.promise(() => command(last.url, "CONFIG", "SET", "maxmemory-policy", "noeviction"))
+        )
+        const exit = yield* Effect.exit(
+          Effect.scoped(Layer.build(IoRedis.layer({ url: clusterUrl(), startupTimeout: "5 seconds" })))
+        )
+        assert.isTrue(Exit.isFailure(exit), "startup refused an evicting master")
+        assert.include(String(exit), `node 127.0.0.1:${last.port}`)
+        assert.include(String(exit), "maxmemory-policy allkeys-lru")
       }).pipe(Effect.scoped),
     30_000
   )
@@ -61,13 +84,7 @@ describe("Redis Cluster", () => {
         const c = cluster!
         const seeds = c.nodes.slice(1).map((node) => `127.0.0.1:${node.port}`)
         const backend = yield* Layer.build(
-          RedisBackend.layer({
-            url: clusterUrl(),
-            cluster: true,
-            clusterNodes: seeds,
-            prefix: uniquePrefix("scripts"),
-            allowEviction: true
-          }).pipe(Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error")))
+          quietBackend({ url: clusterUrl(), cluster: true, clusterNodes: seeds, prefix: uniquePrefix("scripts") })
         )
         const io = Context.get(backend, IoRedis.IoRedis)
         const store = Context.get(backend, QueueStore.QueueStore)
@@ -112,18 +129,16 @@ describe("Redis Cluster", () => {
     () =>
       Effect.gen(function* () {
         const prefix = uniquePrefix("wake")
-        const build = () =>
-          Layer.build(
-            RedisBackend.layer({ url: clusterUrl(), prefix, allowEviction: true }).pipe(
-              Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
-            )
-          ).pipe(Effect.map(Context.get(QueueStore.QueueStore)))
-        const waiter = yield* build()
-        const producer = yield* build()
+        const waiter = yield* storeOf({ url: clusterUrl(), prefix })
+        const producer = yield* storeOf({ url: clusterUrl(), prefix })
         for (const queue of ["a", "b", "c", "d", "e", "f"]) {
-          const start = performance.now()
           const fiber = yield* Effect.forkChild(waiter.awaitWork([queue], 10_000))
-          yield* Effect.sleep("50 millis")
+          yield* subscribed(
+            cluster!.nodes.map((node) => node.url),
+            [RedisKeys.queueKeys(prefix, queue).wake]
+          )
+          assert.isUndefined(fiber.pollUnsafe(), `waits while ${queue} is empty`)
+          const start = performance.now()
           yield* producer.enqueue([{ id: `wake-${queue}`, name: "T", payload: "{}", queue }])
           yield* Fiber.join(fiber)
           assert.isBelow(performance.now() - start, 3_000, `woken by the enqueue on ${queue}`)
@@ -160,11 +175,15 @@ describe("Redis Cluster", () => {
             })
           )
         )
-        const backend = RedisBackend.layer({ url: clusterUrl(), prefix: uniquePrefix("worker"), allowEviction: true })
+        const prefix = uniquePrefix("worker")
+        const backend = quietBackend({ url: clusterUrl(), prefix })
         yield* Effect.gen(function* () {
           // Start the worker first, so most jobs arrive while it sleeps on pub/sub wake-ups.
           yield* Layer.build(Worker.layer({ queues, concurrency: 10 }).pipe(Layer.provide(handlers)))
-          yield* Effect.sleep("200 millis")
+          yield* subscribed(
+            c.nodes.map((node) => node.url),
+            queues.map((queue) => RedisKeys.queueKeys(prefix, queue).wake)
+          )
           for (const [i, queue] of queues.entries()) {
             const results = yield* Work.enqueueMany(
               Array.from({ length: total / 3 }, (_, k) => ({ n: i * (total / 3) + k })),
@@ -185,7 +204,7 @@ describe("Redis Cluster", () => {
         }).pipe(
           Effect.scoped,
           Effect.provide(JobClient.layer().pipe(Layer.provideMerge(backend))),
-          Effect.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+          Effect.provide(quiet)
         )
       }),
     60_000

@@ -7,7 +7,7 @@
  * real (short) sleep for stores whose clock is a server's, so every delay here stays small.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Fiber, type Layer, Option, type Scope } from "effect"
+import { Clock, Duration, Effect, Fiber, type Layer, Option, type Scope } from "effect"
 import { TestClock } from "effect/testing"
 import type { AttemptError, ClaimedJob, Lease, StoredJob } from "../../src/JobRecord.ts"
 import * as JobRecord from "../../src/JobRecord.ts"
@@ -148,6 +148,24 @@ export const suite = (
       assert.strictEqual(actual, expected, message)
     }
   }
+
+  /**
+   * Runs `attempt` until it returns true: once on the test clock; on a live store every 10 ms
+   * for up to 2 s (for work a store may finish just after its reply, as Redis frees ids).
+   */
+  const eventually = (attempt: Effect.Effect<boolean, unknown>, message: string) =>
+    Effect.gen(function* () {
+      const deadline = Date.now() + 2_000
+      let ok = yield* attempt
+      while (!ok && live && Date.now() < deadline) {
+        yield* Effect.sleep(10)
+        ok = yield* attempt
+      }
+      assert.isTrue(ok, message)
+    })
+  /** Whether enqueueing `id` now writes a new job (its id is free). */
+  const enqueuesAnew = (store: Store, id: string, queue = "default") =>
+    store.enqueue([job(id, { queue })]).pipe(Effect.map((results) => results[0]?.outcome === "enqueued"))
 
   const find = (store: Store, id: string): Effect.Effect<StoredJob, unknown> =>
     store
@@ -791,6 +809,44 @@ export const suite = (
           assert.strictEqual(yield* store.ack([leaseOf(current!)]), 1)
         }))
 
+      // Between the reap and the next claim nobody holds the job: a late settlement must not
+      // complete, fail or drop a job that now waits in its queue.
+      test("refuses every settlement made with a lease that reap took back, before anyone claims it again", (store) =>
+        Effect.gen(function* () {
+          const [stale] = yield* claimed(store, ["a"], shortLease)
+          yield* advance(pastShortLease)
+          assert.strictEqual(yield* store.reap, 1)
+          const old = leaseOf(stale!)
+          assert.strictEqual(yield* store.ack([old]), 0)
+          assert.deepStrictEqual(
+            yield* store.ackAndClaim([old], { queues: ["default"], limit: 0, owner, leaseMillis: longLease }),
+            { acked: [false], jobs: [] }
+          )
+          assert.isFalse(
+            yield* store.retry(old, { delayMillis: 0, countAttempt: true, error: attemptError(1, "late") })
+          )
+          assert.isFalse(yield* store.kill(old, { reason: "late", error: attemptError(1, "late") }))
+          assert.isFalse(yield* store.discard(old))
+          assert.isFalse(yield* store.requeue(old))
+          assert.deepStrictEqual(yield* store.extendLeases([old], longLease), ["a"])
+          const stored = yield* find(store, "a")
+          assert.strictEqual(stored.state, "ready")
+          assert.strictEqual(stored.attempt, 1)
+          assert.deepStrictEqual(stored.errors, [])
+          const stats = yield* store.stats
+          assert.strictEqual(stats.processed, 0)
+          assert.strictEqual(stats.failed, 0)
+          assert.strictEqual(stats.leased, 0)
+          assert.strictEqual(stats.dead, 0)
+          assert.strictEqual(stats.retry, 0)
+          assert.deepStrictEqual(ids((yield* store.listQueue("default", { offset: 0, limit: 10 })).jobs), ["a"])
+          const [again] = yield* claim(store, { owner: "worker-2" })
+          assert.strictEqual(again?.id, "a")
+          assert.strictEqual(again?.attempt, 2)
+          assert.strictEqual(yield* store.ack([old]), 0)
+          assert.strictEqual(yield* store.ack([leaseOf(again!)]), 1)
+        }))
+
       test("ignores settlements repeated after the job was settled", (store) =>
         Effect.gen(function* () {
           const [a, b] = yield* claimed(store, ["a", "b"])
@@ -918,6 +974,45 @@ export const suite = (
           assert.isTrue(yield* endsSoon(fiber), "woken by the enqueue")
         }))
 
+      /** Asserts that a waiter on "default" with nothing to do waits, then is woken by `act`. */
+      const assertWokenBy = (store: Store, act: Effect.Effect<unknown, unknown>, what: string) =>
+        Effect.gen(function* () {
+          const fiber = yield* Effect.forkChild(store.awaitWork(["default"], far))
+          yield* advance(50)
+          assert.isTrue(yield* isRunning(fiber), "waits while there is no work")
+          yield* Effect.forkChild(act)
+          assert.isTrue(yield* endsSoon(fiber), `woken by ${what}`)
+        })
+
+      test("is woken by a reap that puts an expired lease back", (store) =>
+        Effect.gen(function* () {
+          yield* claimed(store, ["a"], shortLease)
+          yield* advance(pastShortLease)
+          yield* assertWokenBy(store, store.reap, "the reap")
+        }))
+
+      test("is woken by retryNow of a scheduled, retry or dead job", (store) =>
+        Effect.gen(function* () {
+          const [r, d] = yield* claimed(store, ["r", "d"])
+          yield* store.retry(leaseOf(r!), { delayMillis: far, countAttempt: true })
+          yield* store.kill(leaseOf(d!), { reason: "bad" })
+          yield* store.enqueue([job("s", { delayMillis: far })])
+          for (const [set, id] of [
+            ["scheduled", "s"],
+            ["retry", "r"],
+            ["dead", "d"]
+          ] as const) {
+            yield* assertWokenBy(store, store.retryNow(set, [id]), `retryNow of the ${set} job`)
+            assert.deepStrictEqual(ids(yield* claim(store)), [id])
+          }
+        }))
+
+      test("is woken by a requeue", (store) =>
+        Effect.gen(function* () {
+          const [a] = yield* claimed(store, ["a"])
+          yield* assertWokenBy(store, store.requeue(leaseOf(a!)), "the requeue")
+        }))
+
       test("waits while the only work is in a paused queue and is woken by resume", (store) =>
         Effect.gen(function* () {
           yield* store.pause("default")
@@ -928,6 +1023,111 @@ export const suite = (
           yield* store.resume("default")
           assert.isTrue(yield* endsSoon(fiber), "woken by the resume")
         }))
+    })
+
+    describe("dead set limits", () => {
+      /** Enqueues, claims and kills the jobs one after the other, a little time apart. */
+      const killAll = (store: Store, jobIds: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          for (const claimedJob of yield* claimed(store, jobIds)) {
+            assert.isTrue(yield* store.kill(leaseOf(claimedJob), { reason: "bad" }))
+            yield* advance(1)
+          }
+        })
+      const deadIds = (store: Store) =>
+        store.list("dead", { offset: 0, limit: 100 }).pipe(Effect.map((p) => ids(p.jobs)))
+
+      testWith("trims the oldest dead jobs past maxJobs and frees their ids", { deadSet: { maxJobs: 3 } }, (store) =>
+        Effect.gen(function* () {
+          yield* killAll(store, ["d1", "d2", "d3", "d4", "d5"])
+          assert.deepStrictEqual(yield* deadIds(store), ["d5", "d4", "d3"])
+          assert.strictEqual((yield* store.stats).dead, 3)
+          assert.isTrue(yield* isGone(store, "d1"))
+          assert.isTrue(yield* isGone(store, "d2"))
+          yield* eventually(enqueuesAnew(store, "d1", "other"), "a trimmed id is free again")
+        })
+      )
+
+      testWith(
+        "trims dead jobs older than maxAge when another job dies",
+        { deadSet: { maxAge: Duration.millis(500) } },
+        (store) =>
+          Effect.gen(function* () {
+            // Old enough once "new" comes, "middle" far from it: slow round trips on a busy machine stay inside the limit.
+            yield* killAll(store, ["old"])
+            yield* advance(450)
+            yield* killAll(store, ["middle"])
+            yield* advance(100)
+            yield* killAll(store, ["new"])
+            assert.deepStrictEqual(yield* deadIds(store), ["new", "middle"])
+            assert.isTrue(yield* isGone(store, "old"))
+          })
+      )
+    })
+
+    describe("completed retention", () => {
+      /** Enqueues, claims and acks the jobs one after the other, a little time apart. */
+      const ackAll = (store: Store, jobIds: ReadonlyArray<string>) =>
+        Effect.gen(function* () {
+          for (const claimedJob of yield* claimed(store, jobIds)) {
+            assert.strictEqual(yield* store.ack([leaseOf(claimedJob)]), 1)
+            yield* advance(1)
+          }
+        })
+      const stateOf = (store: Store, id: string) =>
+        store.get(id).pipe(Effect.map((found) => Option.getOrUndefined(found)?.state))
+
+      test("deletes completed jobs by default, counters kept", (store) =>
+        Effect.gen(function* () {
+          yield* ackAll(store, ["c1", "c2"])
+          assert.isTrue(yield* isGone(store, "c1"))
+          assert.isTrue(yield* isGone(store, "c2"))
+          assert.strictEqual((yield* store.stats).processed, 2)
+          yield* eventually(enqueuesAnew(store, "c1"), "a completed id is free again")
+        }))
+
+      testWith(
+        "keeps the newest keepLast completed jobs, readable and taken as ids",
+        { completed: { keepLast: 3 } },
+        (store) =>
+          Effect.gen(function* () {
+            yield* ackAll(store, ["c1", "c2", "c3", "c4", "c5"])
+            assert.isTrue(yield* isGone(store, "c1"))
+            assert.isTrue(yield* isGone(store, "c2"))
+            for (const id of ["c3", "c4", "c5"]) {
+              const kept = yield* find(store, id)
+              assert.strictEqual(kept.state, "completed", id)
+              assert.strictEqual(kept.payload, JSON.stringify({ id }))
+              assert.strictEqual(kept.attempt, 1)
+            }
+            assert.strictEqual((yield* store.stats).processed, 5)
+            assert.deepStrictEqual(yield* store.enqueue([job("c4")]), [{ id: "c4", outcome: "duplicate" }])
+            assert.deepStrictEqual(yield* store.enqueue([job("c4", { queue: "other" })]), [
+              { id: "c4", outcome: "duplicate" }
+            ])
+            yield* eventually(enqueuesAnew(store, "c1", "other"), "a trimmed id is free again")
+          })
+      )
+
+      testWith(
+        "drops completed jobs older than keepFor when another job completes",
+        { completed: { keepFor: Duration.millis(500) } },
+        (store) =>
+          Effect.gen(function* () {
+            // Old enough once "new" comes, "middle" far from it: slow round trips on a busy machine stay inside the limit.
+            yield* ackAll(store, ["old"])
+            assert.strictEqual(yield* stateOf(store, "old"), "completed")
+            assert.deepStrictEqual(yield* store.enqueue([job("old")]), [{ id: "old", outcome: "duplicate" }])
+            yield* advance(450)
+            yield* ackAll(store, ["middle"])
+            yield* advance(100)
+            yield* ackAll(store, ["new"])
+            assert.isTrue(yield* isGone(store, "old"))
+            assert.strictEqual(yield* stateOf(store, "middle"), "completed")
+            assert.strictEqual(yield* stateOf(store, "new"), "completed")
+            yield* eventually(enqueuesAnew(store, "old"), "an expired id is free again")
+          })
+      )
     })
 
     describe("pause and resume", () => {

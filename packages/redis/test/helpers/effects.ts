@@ -1,7 +1,21 @@
-/** Effect wrappers around the test servers, and a logger that records lines. */
+/** Effect wrappers around the test servers, the quiet backend layer, pollers, and a logger that records lines. */
 import { QueueStore } from "@effect-jobs/core"
-import { Effect, Logger } from "effect"
-import { type RedisServer, startRedisServer } from "./redisServer.ts"
+import { Context, Effect, Layer, Logger, References, type Scope } from "effect"
+import * as RedisBackend from "../../src/RedisBackend.ts"
+import { command, type RedisServer, startRedisServer } from "./redisServer.ts"
+
+/** Logs below Error dropped: reconnect warnings and the like stay out of test output. */
+export const quiet = Layer.succeed(References.MinimumLogLevel, "Error")
+
+/** `RedisBackend.layer` for tests: eviction allowed (test servers run without a policy), logs quiet. */
+export const quietBackend = (options: RedisBackend.Options): ReturnType<typeof RedisBackend.layer> =>
+  RedisBackend.layer({ allowEviction: true, ...options }).pipe(Layer.provide(quiet))
+
+/** A store on its own connection, closed with the scope (two of them on one prefix: two processes). */
+export const storeOf = (
+  options: RedisBackend.Options
+): Effect.Effect<QueueStore.QueueStore["Service"], Layer.Error<ReturnType<typeof RedisBackend.layer>>, Scope.Scope> =>
+  Layer.build(quietBackend(options)).pipe(Effect.map(Context.get(QueueStore.QueueStore)))
 
 /** A `redis-server` of this test's own, stopped when the scope closes. */
 export const ownServer = (args: ReadonlyArray<string> = []) =>
@@ -17,6 +31,27 @@ export const recordLogs = (lines: Array<string>) =>
       lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
     })
   ])
+
+/**
+ * Waits until every channel has a subscriber on one of the servers (on a cluster, a subscriber
+ * sits on any node: pass every node's URL); fails after `millis`. A waiter on a queue's wake
+ * channel is then sure to hear the next wake-up, which a fixed sleep would only make likely.
+ */
+export const subscribed = (urls: ReadonlyArray<string>, channels: ReadonlyArray<string>, millis = 5_000) =>
+  Effect.gen(function* () {
+    const deadline = Date.now() + millis
+    const count = (channel: string) =>
+      Effect.promise(() => Promise.all(urls.map((url) => command(url, "PUBSUB", "NUMSUB", channel)))).pipe(
+        Effect.map((replies) => replies.reduce<number>((sum, reply) => sum + Number((reply as Array<unknown>)[1]), 0))
+      )
+    for (const channel of channels) {
+      while ((yield* count(channel)) === 0) {
+        if (Date.now() > deadline)
+          return yield* Effect.die(new Error(`nobody subscribed to ${channel} within ${millis} ms`))
+        yield* Effect.sleep("5 millis")
+      }
+    }
+  })
 
 /** Polls `done` every 10 ms until it holds or `millis` pass (live clock). */
 export const waitUntil = (done: () => boolean, millis: number) =>
