@@ -1,0 +1,240 @@
+/**
+ * The deliberate breaks `npm run mutate` makes, one at a time. Each names the guarantee it
+ * breaks, the edits (a small, stable snippet found exactly once in its file, and what it
+ * becomes), and the test files that own the guarantee, in the order to run them.
+ *
+ * Add an entry whenever a guarantee is added: break it the way a plausible bug would, and list
+ * the test that must catch it. A snippet that no longer matches makes the entry "stale" in the
+ * report (rewrite it against the current code; never delete it to get a clean run).
+ */
+
+/** One text replacement in one file (paths from the repository root). */
+export interface Edit {
+  readonly file: string
+  /** Must occur exactly once in the file. */
+  readonly find: string
+  readonly replace: string
+}
+
+/** One break. */
+export interface Mutation {
+  /** Short id, for `npm run mutate -- <id>`. */
+  readonly id: string
+  /** What the break does, as a reader of the report needs it. */
+  readonly what: string
+  readonly edits: ReadonlyArray<Edit>
+  /** Test files (paths from the root) that must fail while the break is in place. */
+  readonly tests: ReadonlyArray<string>
+}
+
+const lua = (name: string) => `packages/redis/src/lua/${name}`
+const core = (name: string) => `packages/core/src/${name}`
+
+const conformanceMemory = "packages/core/test/QueueStore.memory.test.ts"
+const conformanceRedis = "packages/redis/test/QueueStore.redis.test.ts"
+const storeRedis = "packages/redis/test/RedisQueueStore.test.ts"
+const sigstop = "packages/redis/test/fault/sigstop.test.ts"
+const sigkill = "packages/redis/test/fault/sigkill.test.ts"
+const cliRedis = "packages/cli/test/redis.test.ts"
+
+export const mutations: ReadonlyArray<Mutation> = [
+  // The rows of issue 18's table.
+  {
+    id: "reap-keeps-token",
+    what: "reap-4.lua leaves the old lease token in place",
+    edits: [{ file: lua("reap-4.lua"), find: `redis.call("HDEL", KEYS[2], id)`, replace: "" }],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "no-token-check",
+    what: "settlements (lease.lua) and acks (complete.lua) no longer check the lease token",
+    edits: [
+      {
+        file: lua("includes/lease.lua"),
+        find: `if redis.call("HGET", tokensKey, id) ~= token then return nil, 0 end`,
+        replace: `if not redis.call("HGET", tokensKey, id) and false then return nil, 0 end`
+      },
+      {
+        file: lua("includes/complete.lua"),
+        find: `if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then`,
+        replace: `if not seen[id] then`
+      }
+    ],
+    tests: [sigstop, conformanceRedis]
+  },
+  {
+    id: "reap-drops",
+    what: "reap-4.lua drops reaped jobs instead of re-queueing them",
+    edits: [{ file: lua("reap-4.lua"), find: `redis.call("LPUSH", KEYS[4], id)`, replace: "" }],
+    tests: [sigkill, conformanceRedis]
+  },
+  {
+    id: "weights-off-by-one",
+    what: "queue weights off by one (10:1 becomes 11:2)",
+    edits: [
+      {
+        file: core("QueueSelection.ts"),
+        find: "queues.push({ name, weight: weight ?? 1 })",
+        replace: "queues.push({ name, weight: (weight ?? 1) + 1 })"
+      }
+    ],
+    tests: ["packages/core/test/QueueSelection.test.ts"]
+  },
+  {
+    id: "retryNow-keeps-attempt",
+    what: "retryNow-4.lua keeps the attempt count of a dead job",
+    edits: [{ file: lua("retryNow-4.lua"), find: "m.attempt = 0", replace: "" }],
+    tests: [cliRedis, conformanceRedis]
+  },
+  {
+    id: "no-wake-on-reap-and-retryNow",
+    what: "reap and retry-now no longer publish a wake-up",
+    edits: [
+      { file: lua("reap-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" },
+      { file: lua("retryNow-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "enqueueMany-reversed",
+    what: "JobsClient.enqueueMany returns the ids reversed",
+    edits: [
+      {
+        file: core("JobsClient.ts"),
+        find: "results.map((result) => result.id)",
+        replace: "results.map((result) => result.id).reverse()"
+      }
+    ],
+    tests: ["packages/core/test/JobsClient.test.ts"]
+  },
+
+  // The guarantees the conformance suite, the fault tests and the CLI tests hold since.
+  {
+    id: "no-wake-on-reap",
+    what: "reap-4.lua no longer publishes a wake-up",
+    edits: [{ file: lua("reap-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" }],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "no-wake-on-retryNow",
+    what: "retryNow-4.lua no longer publishes a wake-up",
+    edits: [{ file: lua("retryNow-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "no-wake-on-requeue",
+    what: "requeue-4.lua no longer publishes a wake-up",
+    edits: [{ file: lua("requeue-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "requeue")`, replace: "" }],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "memory-no-wake-on-reap",
+    what: "the memory store's reap wakes no waiter",
+    edits: [
+      {
+        file: core("internal/memoryQueueStore.ts"),
+        find: "if (reaped > 0) wake.fire()",
+        replace: ""
+      }
+    ],
+    tests: [conformanceMemory]
+  },
+  {
+    id: "extend-ignores-token",
+    what: "extendLeases-2.lua renews a lease whatever the token",
+    edits: [
+      {
+        file: lua("extendLeases-2.lua"),
+        find: `if redis.call("HGET", KEYS[2], id) == ARGV[i + 1] then`,
+        replace: `if true then`
+      }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "ack-twice-in-batch",
+    what: "complete.lua counts the same lease twice within one batch",
+    edits: [
+      {
+        file: lua("includes/complete.lua"),
+        find: `if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then`,
+        replace: `if current[k] == ARGV[first + 2 + 2 * k] then`
+      }
+    ],
+    tests: [conformanceRedis, storeRedis]
+  },
+  {
+    id: "dead-set-untrimmed-by-count",
+    what: "kill-8.lua no longer trims the dead set past maxJobs",
+    edits: [{ file: lua("kill-8.lua"), find: "if excess > 0 then forget(", replace: "if false then forget(" }],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "dead-set-untrimmed-by-age",
+    what: "kill-8.lua no longer trims dead jobs past maxAge",
+    edits: [
+      {
+        file: lua("kill-8.lua"),
+        find: `forget(redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",`,
+        replace: `local _ = (redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",`
+      }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "memory-dead-set-untrimmed",
+    what: "the memory store never trims its dead set",
+    edits: [{ file: core("internal/memoryQueueStore.ts"), find: "trimDead(t)", replace: "" }],
+    tests: [conformanceMemory]
+  },
+  {
+    id: "completed-untrimmed-by-count",
+    what: "complete.lua keeps every completed job past keepLast",
+    edits: [
+      {
+        file: lua("includes/complete.lua"),
+        find: "if keepLast >= 0 then",
+        replace: "if keepLast >= 0 and false then"
+      }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "completed-untrimmed-by-age",
+    what: "complete.lua keeps completed jobs past keepFor",
+    edits: [
+      { file: lua("includes/complete.lua"), find: "if keepFor >= 0 then", replace: "if keepFor >= 0 and false then" }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "memory-retryNow-keeps-attempt",
+    what: "the memory store's retryNow keeps a dead job's attempts",
+    edits: [{ file: core("internal/memoryQueueStore.ts"), find: "entry.attempt = 0", replace: "" }],
+    tests: [conformanceMemory]
+  },
+  {
+    id: "claim-ignores-pause",
+    what: "claim-11.lua takes jobs from a paused queue",
+    edits: [
+      {
+        file: lua("claim-11.lua"),
+        find: `local paused = limit > 0 and redis.call("EXISTS"`,
+        replace: `local paused = false and redis.call("EXISTS"`
+      }
+    ],
+    tests: [conformanceRedis]
+  },
+  {
+    id: "worker-keeps-lost-lease",
+    what: "the worker no longer stops a run whose lease it lost",
+    edits: [{ file: core("Worker.ts"), find: "yield* Effect.forkDetach(stop(slot))", replace: "" }],
+    tests: ["packages/core/test/Worker.test.ts"]
+  },
+  {
+    id: "requeue-counts-attempt",
+    what: "requeue-4.lua keeps the attempt of an interrupted run",
+    edits: [{ file: lua("requeue-4.lua"), find: "m.attempt = m.attempt - 1", replace: "" }],
+    tests: [conformanceRedis]
+  }
+]
