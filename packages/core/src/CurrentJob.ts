@@ -15,6 +15,15 @@ export interface JobInfo {
   readonly maxRetries: number
   /** When the job was first enqueued (epoch milliseconds). */
   readonly enqueuedAt: number
+  /**
+   * This run's fencing value: strictly greater than that of every earlier run of this job id
+   * in its queue, whatever happened between them (a requeue, `RetryIn`, a retry from the dead
+   * set; `attempt` goes back in those cases, so two runs can share an attempt number). A run
+   * whose lease lapsed may still be running while a later run starts: a downstream write that
+   * stores the highest fence it has seen per job id and refuses lower ones keeps the stale run
+   * from overwriting the later run's work.
+   */
+  readonly fence: number
 }
 
 /** The running job, provided to every handler. */

@@ -21,7 +21,7 @@ import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
 import { idProblem, timeProblem } from "./JobRecord.ts"
 import * as JobEvents from "./JobEvents.ts"
 import * as JobMetrics from "./JobMetrics.ts"
-import { type EnqueueResult, type NewJob, QueueStore, type QueueStoreError } from "./QueueStore.ts"
+import { type EnqueueResult, type NewJob, QueueStore, QueueStoreError } from "./QueueStore.ts"
 
 /** Client settings. */
 export interface ClientOptions {
@@ -228,9 +228,23 @@ export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"
       }
       const results: Array<EnqueueResult> = []
       for (let start = 0; start < jobs.length; start += chunkSize) {
-        const written = yield* store.enqueue(
-          start === 0 && jobs.length <= chunkSize ? jobs : jobs.slice(start, start + chunkSize)
-        )
+        const written = yield* store
+          .enqueue(start === 0 && jobs.length <= chunkSize ? jobs : jobs.slice(start, start + chunkSize))
+          .pipe(
+            // A later chunk failing must not hide what the earlier ones wrote.
+            Effect.mapError((error) =>
+              results.length === 0
+                ? error
+                : new QueueStoreError({
+                    message: `${error.message} (the ${results.length} job(s) of the earlier chunks were written: see \`written\`)`,
+                    retryable: error.retryable,
+                    cause: error.cause,
+                    unconfirmed: error.unconfirmed,
+                    written: results.slice()
+                  })
+            ),
+            Effect.tapError(() => Effect.sync(() => record(job, timing.queue, results, fiber.context)))
+          )
         for (const result of written) results.push(result)
       }
       record(job, timing.queue, results, fiber.context)

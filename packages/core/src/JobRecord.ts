@@ -69,6 +69,12 @@ export interface Lease {
 /** A job handed to a worker by `claim`: the record plus the lease it runs under. */
 export interface ClaimedJob extends JobRecord {
   readonly token: string
+  /**
+   * This run's fencing value: strictly greater than that of every earlier run of the same job
+   * id in its queue (requeues, `RetryIn` and retries from the dead set included), so a resource
+   * the handler writes to can refuse a stale run's write (see `JobInfo.fence`).
+   */
+  readonly fence: number
   /** When the lease runs out unless extended. */
   readonly leaseDeadline: number
   /** When it was claimed, for the queue-latency metric. */

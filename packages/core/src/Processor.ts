@@ -162,6 +162,16 @@ const settleRetry = { schedule: Schedule.exponential("200 millis"), times: 4 }
 export const settle = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
   Effect.catch(effect, () => Effect.andThen(Effect.sleep("100 millis"), Effect.retry(effect, settleRetry)))
 
+/**
+ * Logs a settlement the store refused: the lease had passed to a later run, which owns the job
+ * now. Said once, at warn, with the job id; nothing else reports it (no event, no metric).
+ */
+export const logRefused = (job: ClaimedJob, settlement: string): Effect.Effect<void> =>
+  Effect.logWarning(
+    `${job.name} ${job.id}: the store refused this run's ${settlement} (fence ${job.fence}): its lease had ` +
+      `expired and passed to a later run, so nothing changed`
+  )
+
 const lease = (job: ClaimedJob): Lease => ({ id: job.id, token: job.token })
 /** A settlement under its span when the job is traced. */
 const settling = <E>(spans: JobTracing.JobSpans | undefined, effect: Effect.Effect<Outcome, E>) =>
@@ -206,12 +216,24 @@ export const make = (options: ProcessorOptions) => {
       pick(series).updateUnsafe(1, series.context(fiber.context))
       return Effect.void
     })
+  // Counted and reported only once the store has accepted the retry or kill that records it.
+  const failedAttempt = (job: ClaimedJob, error: AttemptError) =>
+    Effect.andThen(
+      count(job, (series) => series.failed),
+      Effect.sync(() =>
+        emit({ _tag: "Failed", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, error })
+      )
+    )
 
+  const refused = (job: ClaimedJob, settlement: string) => Effect.as(logRefused(job, settlement), "lost" as const)
+
+  /** Kills the job; once the store has accepted it, reports the failed attempt (if any) and the death. */
   const kill = Effect.fnUntraced(function* (job: ClaimedJob, fullReason: string, error?: AttemptError) {
     // Bounded once for the store, the event and the log line alike.
     const reason = boundReason(fullReason)
     const held = yield* settle(store.kill(lease(job), { reason, error }))
-    if (!held) return "lost" as const
+    if (!held) return yield* refused(job, "move to the dead set")
+    if (error !== undefined) yield* failedAttempt(job, error)
     yield* count(job, (series) => series.dead)
     emit({ _tag: "Dead", id: job.id, name: job.name, queue: job.queue, attempt: job.attempt, reason })
     yield* Effect.logWarning(`${job.name} ${job.id} moved to the dead set: ${reason}`)
@@ -226,27 +248,27 @@ export const make = (options: ProcessorOptions) => {
   ): Effect.fn.Return<Outcome, QueueStoreError> {
     const ref = { id: job.id, name: job.name, queue: job.queue, attempt: job.attempt }
     if (interruptedByWorker && Cause.hasInterruptsOnly(cause)) {
-      if (!(yield* settle(store.requeue(lease(job))))) return "lost"
+      if (!(yield* settle(store.requeue(lease(job))))) return yield* refused(job, "requeue")
       emit({ _tag: "Requeued", ...ref })
       return "requeued"
     }
     const error = Cause.findErrorOption(cause)
     const value = error._tag === "Some" ? error.value : undefined
     if (value instanceof Discard) {
-      if (!(yield* settle(store.discard(lease(job))))) return "lost"
+      if (!(yield* settle(store.discard(lease(job))))) return yield* refused(job, "discard")
       emit({ _tag: "Discarded", ...ref })
       return "discarded"
     }
     if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
       const delayMillis = Duration.toMillis(value.delay)
-      if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) return "lost"
+      if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) {
+        return yield* refused(job, "RetryIn")
+      }
       emit({ _tag: "Retried", ...ref, delayMillis, counted: false })
       return "retried"
     }
     const now = yield* Clock.currentTimeMillis
     const attemptError = toAttemptError(cause, job.attempt, now)
-    yield* count(job, (series) => series.failed)
-    emit({ _tag: "Failed", ...ref, error: attemptError })
     if (value instanceof Unrecoverable) {
       return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
     }
@@ -261,8 +283,9 @@ export const make = (options: ProcessorOptions) => {
     }
     const delayMillis = Duration.toMillis(delay)
     if (!(yield* settle(store.retry(lease(job), { delayMillis, error: attemptError, countAttempt: true })))) {
-      return "lost"
+      return yield* refused(job, "retry")
     }
+    yield* failedAttempt(job, attemptError)
     yield* count(job, (series) => series.retried)
     emit({ _tag: "Retried", ...ref, delayMillis, counted: true })
     yield* Effect.logWarning(
@@ -313,7 +336,8 @@ export const make = (options: ProcessorOptions) => {
             queue: job.queue,
             attempt: job.attempt,
             maxRetries: handler.job.retry.maxRetries,
-            enqueuedAt: job.enqueuedAt
+            enqueuedAt: job.enqueuedAt,
+            fence: job.fence
           }
           const metricContext = series.context(fiber.context)
           series.queueLatency.updateUnsafe(Duration.millis(Math.max(0, job.claimedAt - job.runAt)), metricContext)
@@ -371,9 +395,14 @@ export const make = (options: ProcessorOptions) => {
                   }
                   return "succeeded"
                 }
+                // A refused ack is said once at warn; nothing counts or reports it.
+                const ackNow = (then: (held: boolean) => Outcome) =>
+                  Effect.flatMap(settle(storeAck(lease(job))), (held) =>
+                    held ? Effect.succeed(then(true)) : Effect.as(logRefused(job, "ack"), then(false))
+                  )
                 if (spans === undefined) {
                   if (runOptions?.ackLater?.(lease(job), settled) === true) return acking
-                  return Effect.map(settle(storeAck(lease(job))), settled)
+                  return ackNow(settled)
                 }
                 spans.endRun(Exit.void)
                 // The settle span ends when the store has answered, whoever sends the ack.
@@ -384,7 +413,7 @@ export const make = (options: ProcessorOptions) => {
                   return outcome
                 }
                 if (runOptions?.ackLater?.(lease(job), settledTraced) === true) return acking
-                return spans.settling(Effect.map(settle(storeAck(lease(job))), settled), settleSpan)
+                return spans.settling(ackNow(settled), settleSpan)
               }
             }
           )

@@ -102,12 +102,40 @@ export const defaultDeadSetLimits: DeadSetLimits = {
   maxAge: Duration.days(180)
 }
 
-/** Raised when the store cannot be reached or answers something unexpected. */
+/**
+ * Raised when the store cannot be reached or answers something unexpected. A failed enqueue
+ * says what it may have written: a write whose reply was lost may have happened, so
+ * `unconfirmed` names those jobs' ids (enqueue them again under the same ids: a job that was
+ * written is then a `duplicate`, never a second job), and `written` holds what earlier calls of
+ * the same batch (`enqueueMany`'s chunks) did write.
+ */
 export class QueueStoreError extends Schema.TaggedError<QueueStoreError>()("QueueStoreError", {
   message: Schema.String,
   retryable: Schema.Boolean,
-  cause: Schema.optional(Schema.Defect())
+  cause: Schema.optional(Schema.Defect()),
+  unconfirmed: Schema.optional(Schema.Array(Schema.String)),
+  written: Schema.optional(
+    Schema.Array(Schema.Struct({ id: Schema.String, outcome: Schema.Literals(["enqueued", "scheduled", "duplicate"]) }))
+  )
 }) {}
+
+/**
+ * The error of an enqueue call that may have written `jobs` (a retryable failure: the reply
+ * may have been lost after the store applied it), naming their ids; other errors unchanged.
+ */
+export const mayHaveWritten = (
+  error: QueueStoreError,
+  jobs: ReadonlyArray<{ readonly id: string }>
+): QueueStoreError =>
+  !error.retryable || jobs.length === 0
+    ? error
+    : new QueueStoreError({
+        message: `${error.message}; ${jobs.length} job(s) may have been written: enqueue them again under the ids in \`unconfirmed\` (a written one is then a duplicate)`,
+        retryable: true,
+        cause: error.cause,
+        unconfirmed: [...(error.unconfirmed ?? []), ...jobs.map((job) => job.id)],
+        written: error.written
+      })
 
 /** What a claim asks for. */
 export interface ClaimOptions {

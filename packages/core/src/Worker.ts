@@ -307,12 +307,21 @@ export const make = (options: WorkerOptions = {}) =>
       for (const entry of acks) {
         entry.slot.fiber = runFork(
           Effect.onExit(
-            Effect.uninterruptible(Effect.map(Processor.settle(ackAlone(entry.lease)), entry.settled)),
+            Effect.uninterruptible(
+              Effect.flatMap(Processor.settle(ackAlone(entry.lease)), (held) =>
+                held ? Effect.sync(() => entry.settled(true)) : refusedAck(entry)
+              )
+            ),
             slotDone(entry.slot)
           )
         )
       }
     }
+    const refusedAck = (entry: PendingAck) =>
+      Effect.andThen(
+        Processor.logRefused(entry.slot.job, "ack"),
+        Effect.sync(() => entry.settled(false))
+      )
     const takePendingAcks = (lane: Lane) => {
       const taken = lane.pendingAcks
       lane.pendingAcks = []
@@ -508,15 +517,22 @@ export const make = (options: WorkerOptions = {}) =>
           // an interruption). Acks the call did not settle (a store error, an interruption, a
           // queue that failed part way) are sent on their own, where the store's retries apply.
           Effect.onExit((exit) =>
-            Effect.sync(() => {
-              if (Exit.isFailure(exit)) return ackEachAlone(acks)
+            Effect.suspend(() => {
+              if (Exit.isFailure(exit)) return Effect.sync(() => ackEachAlone(acks))
               const alone: Array<PendingAck> = []
+              let refused: Array<PendingAck> | undefined
               acks.forEach((entry, i) => {
                 const held = exit.value.acked[i]
                 if (held === undefined) alone.push(entry)
-                else acked(entry, held)
+                else {
+                  acked(entry, held)
+                  if (!held) (refused ??= []).push(entry)
+                }
               })
               ackEachAlone(alone)
+              return refused === undefined
+                ? Effect.void
+                : Effect.forEach(refused, (entry) => Processor.logRefused(entry.slot.job, "ack"), { discard: true })
             })
           )
         )

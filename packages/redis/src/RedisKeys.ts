@@ -20,6 +20,7 @@
  * | `P:{q}:reason`               | hash   | id → why the job is dead                                       |
  * | `P:{q}:stats`                | hash   | `processed`, `failed` counters, `seq` and `claims` sequences   |
  * | `P:{q}:paused`               | string | present while the queue is paused                              |
+ * | `P:{q}:replay:0`, `:replay:1`| hash   | what recent transitions answered, for replays (a period each)  |
  * | `P:{@index}:queues`          | set    | every queue name ever written to                               |
  * | `P:{@index}:ids`             | hash   | job id → its queue, so ids are unique across queues            |
  * | `P:{@processes}:beats`       | zset   | worker process id → entry expiry (ms)                          |
@@ -53,6 +54,10 @@ export interface QueueKeys {
   readonly reason: string
   readonly stats: string
   readonly paused: string
+  /** Replay records of even periods (`lua/includes/replay.lua`). */
+  readonly replayA: string
+  /** Replay records of odd periods. */
+  readonly replayB: string
   /** Pub/sub channel for wake-ups. */
   readonly wake: string
 }
@@ -84,6 +89,8 @@ export const queueKeys = (prefix: string, queue: string): QueueKeys => {
     reason: `${base}:reason`,
     stats: `${base}:stats`,
     paused: `${base}:paused`,
+    replayA: `${base}:replay:0`,
+    replayB: `${base}:replay:1`,
     wake: `${base}:wake`
   }
 }

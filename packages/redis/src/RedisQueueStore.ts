@@ -28,7 +28,7 @@
  *   ids stay taken, in the index too) and trimmed at each ack; trimmed ids are freed.
  *
  * Round trips are the cost: a worker's acks ride on its next claim (`ackAndClaim`: one
- * `claim-11` call per queue completes the finished jobs and leases the next ones); other
+ * `claim-13` call per queue completes the finished jobs and leases the next ones); other
  * concurrent `ack`s and `retry`s are coalesced into one script call per queue per tick;
  * `enqueue` writes a queue's jobs in one call per chunk (and concurrent single generated-id
  * `enqueue`s likewise share one call per queue per tick); inside the scripts a batch costs
@@ -79,6 +79,11 @@ export interface Options {
   readonly settleRetry?: Duration.Input | undefined
   /** Keep completed jobs per queue, newest `keepLast` and for `keepFor` (default: delete at ack). */
   readonly completed?: QueueStore.CompletedRetention | undefined
+  /**
+   * Bytes of payloads and error histories one claim call returns at most, past its first job
+   * (default 1 MiB): a claim's reply must arrive within the command timeout, also on a slow link.
+   */
+  readonly claimBytes?: number | undefined
 }
 
 /** The queue a lease token names, or `undefined` when it was not issued by this store. */
@@ -102,6 +107,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const maxDeadAgeMillis = Number.isFinite(maxDeadAge) ? Math.floor(maxDeadAge) : Number.MAX_SAFE_INTEGER / 2048
   const promoteBatch = Math.max(1, options.promoteBatch ?? 1000)
   const settleRetry = options.settleRetry ?? Duration.seconds(10)
+  const claimBytes = Math.max(0, Math.floor(options.claimBytes ?? 1024 * 1024))
   const completedLimits = QueueStore.completedLimits(options.completed)
   const limitArg = (n: number) => (Number.isFinite(n) ? String(Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER)) : "-1")
   const retentionArgs =
@@ -136,7 +142,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     )
   )
 
-  // Settlements are fenced and idempotent, so retrying one through a short outage is safe.
+  // Settlements are fenced, and every script answers a replay as its first run did (claims and
+  // enqueues by their call's nonce, settlements by the lease token: lua/includes/replay.lua),
+  // so retrying one through a short outage or a lost reply is safe and keeps its answer.
   // Built once: a schedule is a description, each retry runs its own.
   const settleRetrying = {
     while: (error: QueueStoreError) => error.retryable,
@@ -159,8 +167,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     })
 
   /**
-   * Per lease, whether the ack completed it (`heldAt`, read from `ack-7`'s integers or
-   * `claim-11`'s `acked` characters); and the ids to free in the id index: completed jobs
+   * Per lease, whether the ack completed it (`heldAt`, read from `ack-9`'s integers or
+   * `claim-13`'s `acked` characters); and the ids to free in the id index: completed jobs
    * whose id the caller chose (deleted at once, unless retention keeps them) and, with
    * retention, those the reply says were deleted anyway (record missing, or trimmed).
    */
@@ -178,7 +186,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return { acked, deleted }
   }
 
-  /** One `claim-11` call on one queue: acks `acks` (all of this queue), then leases up to `limit`. */
+  /** One `claim-13` call on one queue: acks `acks` (all of this queue), then leases up to `limit`. */
   const claimQueue = (
     queue: string,
     limit: number,
@@ -190,25 +198,31 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     // Taken before the call: a wake-up published after the claim ran is newer than this mark.
     const mark = wakeups.listening(queue) ? wakeups.mark() : undefined
     const args: Array<string | number> = [limit, owner, boundedDelay(leaseMillis), promoteBatch, queue]
-    args.push(...retentionArgs)
+    args.push(...retentionArgs, ctx.nonce(), claimBytes)
     for (const lease of acks) args.push(lease.id, lease.token)
-    return run(
-      "claim",
-      lua.claim,
-      [
-        keys.ready,
-        keys.scheduled,
-        keys.retry,
-        keys.leases,
-        keys.meta,
-        keys.payload,
-        keys.token,
-        keys.errors,
-        keys.paused,
-        keys.stats,
-        keys.completed
-      ],
-      args
+    // Retried with the same nonce: a retry after a lost reply gets the first run's leases back
+    // instead of leasing more and counting their attempts again.
+    return settling(
+      run(
+        "claim",
+        lua.claim,
+        [
+          keys.ready,
+          keys.scheduled,
+          keys.retry,
+          keys.leases,
+          keys.meta,
+          keys.payload,
+          keys.token,
+          keys.errors,
+          keys.paused,
+          keys.stats,
+          keys.completed,
+          keys.replayA,
+          keys.replayB
+        ],
+        args
+      )
     ).pipe(
       Effect.flatMap((reply) => {
         const [now, deadline, , packed, looseJobs, dropped, ackedText, ackDeleted, nextDue] = asArray(reply) as [
@@ -229,7 +243,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         const fields = packed === "" ? [""] : packed.split("\u0000")
         if ((fields.length - 1) % jobFieldCount !== 0) {
           return Effect.die(
-            new Error(`claim-11 returned ${fields.length - 1} job fields, not ${jobFieldCount} per job`)
+            new Error(`claim-13 returned ${fields.length - 1} job fields, not ${jobFieldCount} per job`)
           )
         }
         const claimed: Array<ClaimedJob> = []
@@ -374,7 +388,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   // Concurrent acks and retries are coalesced by hand (cheaper than `Effect.request`): one
   // script call per queue per tick.
   const runFork = Effect.runForkWith(yield* Effect.context<never>())
-  /** One `ack-7` call on one queue; per lease, whether it was held. */
+  /** One `ack-9` call on one queue; per lease, whether it was held. */
   const ackQueue = (queue: string, leases: ReadonlyArray<Lease>) => {
     const keys = keysOf(queue)
     const args: Array<string> = [...retentionArgs]
@@ -382,7 +396,17 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return run(
       "ack",
       lua.ack,
-      [keys.leases, keys.token, keys.meta, keys.payload, keys.errors, keys.stats, keys.completed],
+      [
+        keys.leases,
+        keys.token,
+        keys.meta,
+        keys.payload,
+        keys.errors,
+        keys.stats,
+        keys.completed,
+        keys.replayA,
+        keys.replayB
+      ],
       args
     ).pipe(
       Effect.flatMap((reply) => {
@@ -405,14 +429,19 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     readonly countAttempt: boolean
     readonly error: JobRecord.AttemptError | undefined
   }
-  /** One `retry-6` call on one queue; per job, whether its lease was held. */
+  /** One `retry-8` call on one queue; per job, whether its lease was held. */
   const retryQueue = (queue: string, inputs: ReadonlyArray<RetryInput>) => {
     const k = keysOf(queue)
     const args: Array<string | number> = [k.wake, JobRecord.maxErrorsKept, JobRecord.maxErrorHistoryBytes]
     for (const { countAttempt, delayMillis, error, lease } of inputs) {
       args.push(lease.id, lease.token, boundedDelay(delayMillis), countAttempt ? "1" : "0", errorText(error))
     }
-    return run("retry", lua.retry, [k.leases, k.token, k.meta, k.errors, k.retry, k.stats], args).pipe(
+    return run(
+      "retry",
+      lua.retry,
+      [k.leases, k.token, k.meta, k.errors, k.retry, k.stats, k.replayA, k.replayB],
+      args
+    ).pipe(
       // A job whose record is broken fails alone; the others of the call stand.
       Effect.map((reply) =>
         asArray(reply).map((result) =>
@@ -538,7 +567,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   })
 
   return QueueStore.QueueStore.of({
-    enqueue: Enqueue.make(ctx, runFork),
+    enqueue: Enqueue.make(ctx, runFork, settling),
     claim,
     ackAndClaim,
     extendLeases,
@@ -552,7 +581,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           run(
             "kill",
             lua.kill,
-            [k.leases, k.token, k.meta, k.payload, k.errors, k.reason, k.dead, k.stats],
+            [k.leases, k.token, k.meta, k.payload, k.errors, k.reason, k.dead, k.stats, k.replayA, k.replayB],
             [
               lease.id,
               lease.token,
@@ -569,12 +598,23 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     discard: (lease) =>
       settle(
         lease,
-        (k) => run("discard", lua.discard, [k.leases, k.token, k.meta, k.payload, k.errors], [lease.id, lease.token]),
+        (k) =>
+          run(
+            "discard",
+            lua.discard,
+            [k.leases, k.token, k.meta, k.payload, k.errors, k.replayA, k.replayB],
+            [lease.id, lease.token]
+          ),
         (reply) => (reply === 1 && indexedToken(lease.token) ? [lease.id] : [])
       ),
     requeue: (lease) =>
       settle(lease, (k) =>
-        run("requeue", lua.requeue, [k.leases, k.token, k.meta, k.ready], [k.wake, lease.id, lease.token])
+        run(
+          "requeue",
+          lua.requeue,
+          [k.leases, k.token, k.meta, k.ready, k.replayA, k.replayB],
+          [k.wake, lease.id, lease.token]
+        )
       ),
     reap: perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready]),
     promote: perQueueSum("promote", lua.promote, (k) => [k.scheduled, k.retry, k.meta, k.ready]),

@@ -163,7 +163,7 @@ describe("RedisQueueStore", () => {
     )
   )
 
-  // claim-11 packs a batch's fields into one NUL-separated string; fields with a NUL of their
+  // claim-13 packs a batch's fields into one NUL-separated string; fields with a NUL of their
   // own must come back whole, next to packed ones, and acks must line up with their leases.
   it.live("claims jobs with NUL bytes in an id, a name or a payload beside ordinary ones", () =>
     withStore((store) =>
@@ -214,11 +214,13 @@ describe("RedisQueueStore", () => {
     withStore((store, io, prefix) =>
       Effect.gen(function* () {
         const k = RedisKeys.queueKeys(prefix, "default")
-        const args = [k.wake, "a", "Test", `{"a":1}`, "", "", "1", "b", "Test", `{"b":2}`, 500, "", ""]
-        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
-        // A letter per job: enqueued, scheduled; then duplicate twice.
-        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, args), "es")
-        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, args), "dd")
+        const jobs = ["a", "Test", `{"a":1}`, "", "", "1", "b", "Test", `{"b":2}`, 500, "", ""]
+        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats, k.replayA, k.replayB]
+        // A letter per job: enqueued, scheduled. The same call again (same nonce) is a replay and
+        // answers the same; another call with those ids finds two duplicates.
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, [k.wake, "n1", ...jobs]), "es")
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, [k.wake, "n1", ...jobs]), "es")
+        assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, [k.wake, "n2", ...jobs]), "dd")
         // (The script alone does not register the queue for stats: the store does that before it.)
         assert.strictEqual((yield* io.send("LLEN", k.ready)) as number, 1)
         assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 10 })).total, 1)
@@ -231,10 +233,10 @@ describe("RedisQueueStore", () => {
     withStore((store, io, prefix) =>
       Effect.gen(function* () {
         const k = RedisKeys.queueKeys(prefix, "default")
-        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats]
+        const keys = [k.meta, k.payload, k.ready, k.scheduled, k.stats, k.replayA, k.replayB]
         // 1,500 ready jobs and 1,500 scheduled ones: the script writes each key in pieces.
         const ids = Array.from({ length: 3000 }, (_, i) => `j${i}`)
-        const args: Array<string | number> = [k.wake]
+        const args: Array<string | number> = [k.wake, "n1"]
         ids.forEach((id, i) => {
           args.push(id, "Test", `{"i":${i}}`, i % 2 === 0 ? "" : 60_000, "", "")
         })
@@ -248,7 +250,7 @@ describe("RedisQueueStore", () => {
         assert.strictEqual((yield* io.send("ZCARD", k.scheduled)) as number, 1500)
         assert.strictEqual((yield* io.send("HLEN", k.payload)) as number, 3000)
         assert.strictEqual((yield* io.send("HGET", k.payload, "j2999")) as string, `{"i":2999}`)
-        const again = [k.wake, "x", "Test", `{"x":1}`, "", "", "", "x", "Test", `{"x":2}`, "", "", ""]
+        const again = [k.wake, "n2", "x", "Test", `{"x":1}`, "", "", "", "x", "Test", `{"x":2}`, "", "", ""]
         assert.strictEqual(yield* io.runScript(scripts().enqueue, keys, again), "ed")
         assert.strictEqual((yield* io.send("HGET", k.payload, "x")) as string, `{"x":1}`)
         assert.strictEqual((yield* store.listQueue("default", { offset: 0, limit: 1 })).total, 1501)
@@ -256,19 +258,22 @@ describe("RedisQueueStore", () => {
     )
   )
 
-  it.live("runs settlement scripts twice without settling twice", () =>
+  it.live("runs settlement scripts twice without settling twice, answering the second run as the first", () =>
     withStore((store, io, prefix) =>
       Effect.gen(function* () {
         yield* store.enqueue([newJob("a"), newJob("b")])
         const [a, b] = yield* claimAll(store, 2)
         const k = RedisKeys.queueKeys(prefix, "default")
         const retryArgs = [k.wake, 25, 32_768, b!.id, b!.token, 0, "1", ""]
-        const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats]
+        const retryKeys = [k.leases, k.token, k.meta, k.errors, k.retry, k.stats, k.replayA, k.replayB]
         assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [1])
-        assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [0])
-        const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats, k.completed]
+        assert.deepStrictEqual(yield* io.runScript(scripts().retry, retryKeys, retryArgs), [1])
+        const ackKeys = [k.leases, k.token, k.meta, k.payload, k.errors, k.stats, k.completed, k.replayA, k.replayB]
         const ackArgs = ["", "-1", "-1", a!.id, a!.token]
         assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [1])
+        assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [1])
+        // Without the replay records, the second run would not know the lease was settled.
+        yield* io.send("DEL", k.replayA, k.replayB)
         assert.deepStrictEqual(yield* io.runScript(scripts().ack, ackKeys, ackArgs), [0])
         const stats = yield* store.stats
         assert.strictEqual(stats.processed, 1)
@@ -288,9 +293,14 @@ describe("RedisQueueStore", () => {
         yield* store.enqueue([newJob("a")])
         const [again] = yield* claimAll(store, 1)
         assert.notStrictEqual(again!.token, a!.token)
-        // The first run's holder cannot settle the second run.
-        assert.strictEqual(yield* store.ack([{ id: "a", token: a!.token }]), 0)
+        // The first run's holder cannot settle the second run (its ack is answered as a replay).
+        assert.strictEqual(
+          yield* store.retry({ id: "a", token: a!.token }, { delayMillis: 0, countAttempt: true }),
+          false
+        )
+        assert.strictEqual(yield* store.ack([{ id: "a", token: a!.token }]), 1)
         assert.strictEqual(Option.getOrThrow(yield* store.get("a")).state, "leased")
+        assert.isAbove(again!.fence, a!.fence)
       })
     )
   )

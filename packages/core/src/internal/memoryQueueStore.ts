@@ -112,6 +112,13 @@ const toStored = (entry: Entry): StoredJob => ({
   state: entry.state
 })
 
+/** How long, and for how many leases at most, a settlement's outcome is kept for a replay. */
+const replayWindowMillis = 120_000
+const replayCap = 100_000
+
+/** What a settlement did to a lease: c completed, t retry, x killed, d discarded, r requeued. */
+type Settled = "c" | "t" | "x" | "d" | "r"
+
 const pushError = (entry: Entry, error: AttemptError | undefined) => {
   if (error !== undefined) entry.errors = appendToHistory(entry.errors, error)
 }
@@ -180,7 +187,21 @@ export const makeMemoryQueueStore = (
       const entry = jobs.get(lease.id)
       return entry !== undefined && entry.state === "leased" && entry.token === lease.token ? entry : undefined
     }
-    const release = (entry: Entry) => {
+    // Recently settled leases by token, oldest first: a settlement sent again for a lease it
+    // already settled (a replay after a lost reply) answers as the first did, as on Redis.
+    const settledLeases = new Map<string, { readonly outcome: Settled; readonly at: number }>()
+    const settledBefore = (lease: Lease, outcome: Settled) => {
+      const record = settledLeases.get(lease.token)
+      return record !== undefined && record.outcome === outcome && now() - record.at <= replayWindowMillis
+    }
+    /** Ends the lease; a settlement (not the reaper) records its outcome under the token. */
+    const release = (entry: Entry, outcome?: Settled) => {
+      const t = now()
+      if (entry.token !== undefined && outcome !== undefined) settledLeases.set(entry.token, { outcome, at: t })
+      for (const [token, record] of settledLeases) {
+        if (settledLeases.size <= replayCap && t - record.at <= replayWindowMillis) break
+        settledLeases.delete(token)
+      }
       leased.delete(entry)
       entry.token = undefined
     }
@@ -229,10 +250,17 @@ export const makeMemoryQueueStore = (
           entry.state = "leased"
           entry.attempt++
           // Store-wide sequence: a token is never reused, even for a re-enqueued id.
-          entry.token = `${owner}:${++claimSequence}`
+          const fence = ++claimSequence
+          entry.token = `${owner}:${fence}`
           entry.leaseDeadline = t + leaseMillis
           leased.add(entry)
-          claimed.push({ ...toStored(entry), token: entry.token, leaseDeadline: entry.leaseDeadline, claimedAt: t })
+          claimed.push({
+            ...toStored(entry),
+            token: entry.token,
+            fence,
+            leaseDeadline: entry.leaseDeadline,
+            claimedAt: t
+          })
         }
         if (claimed.length >= limit) break
       }
@@ -245,8 +273,8 @@ export const makeMemoryQueueStore = (
       const touched = new Set<string>()
       const acked = leases.map((lease) => {
         const entry = held(lease)
-        if (entry === undefined) return false
-        release(entry)
+        if (entry === undefined) return settledBefore(lease, "c")
+        release(entry, "c")
         if (completedLimits === undefined) jobs.delete(entry.id)
         else {
           entry.state = "completed"
@@ -331,8 +359,8 @@ export const makeMemoryQueueStore = (
       retry: (lease, { countAttempt, delayMillis, error }) =>
         Effect.sync(() => {
           const entry = held(lease)
-          if (entry === undefined) return false
-          release(entry)
+          if (entry === undefined) return settledBefore(lease, "t")
+          release(entry, "t")
           if (countAttempt) failed++
           else entry.attempt--
           pushError(entry, error)
@@ -346,9 +374,9 @@ export const makeMemoryQueueStore = (
       kill: (lease, { error, reason }) =>
         Effect.sync(() => {
           const entry = held(lease)
-          if (entry === undefined) return false
+          if (entry === undefined) return settledBefore(lease, "x")
           const t = now()
-          release(entry)
+          release(entry, "x")
           failed++
           pushError(entry, error)
           entry.state = "dead"
@@ -363,8 +391,8 @@ export const makeMemoryQueueStore = (
       discard: (lease) =>
         Effect.sync(() => {
           const entry = held(lease)
-          if (entry === undefined) return false
-          release(entry)
+          if (entry === undefined) return settledBefore(lease, "d")
+          release(entry, "d")
           jobs.delete(entry.id)
           return true
         }),
@@ -372,8 +400,8 @@ export const makeMemoryQueueStore = (
       requeue: (lease) =>
         Effect.sync(() => {
           const entry = held(lease)
-          if (entry === undefined) return false
-          release(entry)
+          if (entry === undefined) return settledBefore(lease, "r")
+          release(entry, "r")
           entry.attempt--
           makeReady(entry, true, 0)
           wake.fire()

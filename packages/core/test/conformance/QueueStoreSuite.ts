@@ -514,12 +514,18 @@ export const suite = (
           assert.strictEqual((yield* store.stats).processed, 0)
         }))
 
-      test("counts a lease once when it is acked twice", (store) =>
+      test("counts a lease once when it is acked twice, and answers the second ack as the first", (store) =>
         Effect.gen(function* () {
           const [a] = yield* claimed(store, ["a"])
           assert.strictEqual(yield* store.ack([leaseOf(a!)]), 1)
-          assert.strictEqual(yield* store.ack([leaseOf(a!)]), 0)
+          // A replay (the first reply may have been lost): answered as the first, nothing counted.
+          assert.strictEqual(yield* store.ack([leaseOf(a!)]), 1)
+          assert.strictEqual(yield* store.ack([leaseOf(a!), leaseOf(a!)]), 2)
           assert.strictEqual((yield* store.stats).processed, 1)
+          // Another settlement of the completed lease is refused.
+          assert.isFalse(yield* store.retry(leaseOf(a!), { delayMillis: 0, countAttempt: true }))
+          assert.isFalse(yield* store.kill(leaseOf(a!), { reason: "late" }))
+          assert.isTrue(yield* isGone(store, "a"))
         }))
 
       test("acks many leases in one call", (store) =>
@@ -561,14 +567,16 @@ export const suite = (
           assert.deepStrictEqual(ids((yield* store.listQueue("default", { offset: 0, limit: 10 })).jobs), ["e"])
         }))
 
-      test("with a limit of 0 or nothing ready it only acks; an ack repeated is not held", (store) =>
+      test("with a limit of 0 or nothing ready it only acks; an ack repeated answers as the first", (store) =>
         Effect.gen(function* () {
           const [a, b] = yield* claimed(store, ["a", "b"])
           const first = yield* store.ackAndClaim([leaseOf(a!)], claimOptions(0))
           assert.deepStrictEqual(first, { acked: [true], jobs: [] })
           const second = yield* store.ackAndClaim([leaseOf(a!), leaseOf(b!)], claimOptions(5))
-          assert.deepStrictEqual(second, { acked: [false, true], jobs: [] })
+          assert.deepStrictEqual(second, { acked: [true, true], jobs: [] })
           assert.strictEqual((yield* store.stats).processed, 2)
+          const stale = yield* store.ackAndClaim([{ id: "a", token: "never-issued" }], claimOptions(5))
+          assert.deepStrictEqual(stale, { acked: [false], jobs: [] })
         }))
 
       test("acks jobs of queues the claim does not reach", (store) =>
@@ -847,25 +855,34 @@ export const suite = (
           assert.strictEqual(yield* store.ack([leaseOf(again!)]), 1)
         }))
 
-      test("ignores settlements repeated after the job was settled", (store) =>
+      test("answers a settlement repeated as the first and changes nothing; refuses any other", (store) =>
         Effect.gen(function* () {
-          const [a, b] = yield* claimed(store, ["a", "b"])
+          const [a, b, c, d] = yield* claimed(store, ["a", "b", "c", "d"])
           assert.isTrue(yield* store.kill(leaseOf(a!), { reason: "first" }))
-          assert.isFalse(yield* store.kill(leaseOf(a!), { reason: "second" }))
+          // The same settlement again is a replay (its first reply may have been lost).
+          assert.isTrue(yield* store.kill(leaseOf(a!), { reason: "second" }))
           assert.isFalse(yield* store.retry(leaseOf(a!), { delayMillis: 0, countAttempt: true }))
           assert.isFalse(yield* store.requeue(leaseOf(a!)))
           assert.isFalse(yield* store.discard(leaseOf(a!)))
           assert.strictEqual(yield* store.ack([leaseOf(a!)]), 0)
           assert.strictEqual((yield* find(store, "a")).deadReason, "first")
           assert.isTrue(yield* store.retry(leaseOf(b!), { delayMillis: far, countAttempt: true }))
-          assert.isFalse(yield* store.retry(leaseOf(b!), { delayMillis: far, countAttempt: true }))
+          assert.isTrue(yield* store.retry(leaseOf(b!), { delayMillis: far, countAttempt: true }))
           assert.isFalse(yield* store.requeue(leaseOf(b!)))
+          assert.isTrue(yield* store.discard(leaseOf(c!)))
+          assert.isTrue(yield* store.discard(leaseOf(c!)))
+          assert.isFalse(yield* store.kill(leaseOf(c!), { reason: "late" }))
+          assert.isTrue(yield* store.requeue(leaseOf(d!)))
+          assert.isTrue(yield* store.requeue(leaseOf(d!)))
+          assert.strictEqual((yield* store.stats).queues.find((q) => q.name === "default")?.size, 1)
+          assert.strictEqual((yield* find(store, "d")).attempt, 0)
+          assert.isTrue(yield* isGone(store, "c"))
           assert.strictEqual((yield* find(store, "b")).state, "retry")
           const stats = yield* store.stats
           assert.strictEqual(stats.failed, 2)
           assert.strictEqual(stats.dead, 1)
           assert.strictEqual(stats.retry, 1)
-          assert.deepStrictEqual(yield* claim(store), [])
+          assert.deepStrictEqual(ids(yield* claim(store)), ["d"])
         }))
     })
 

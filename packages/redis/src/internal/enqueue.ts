@@ -47,7 +47,8 @@ const badReply = (reply: unknown) =>
 /** Builds `enqueue`. */
 export const make = (
   ctx: StoreContext,
-  runFork: (effect: Effect.Effect<void>) => unknown
+  runFork: (effect: Effect.Effect<void>) => unknown,
+  retrying: <A>(effect: Effect.Effect<A, QueueStore.QueueStoreError>) => Effect.Effect<A, QueueStore.QueueStoreError>
 ): QueueStore.QueueStore["Service"]["enqueue"] => {
   const { checkQueue, getIn, keysOf, lua, remember, run } = ctx
   const ids = RedisKeys.idsIndex(ctx.prefix)
@@ -86,10 +87,15 @@ export const make = (
     return tryIt
   })
 
-  /** One `enqueue-5` call writing `jobs` (all of `queue`, ids already cleared); their outcomes. */
+  /**
+   * One `enqueue-7` call writing `jobs` (all of `queue`, ids already cleared); their outcomes.
+   * Retried through an outage with the same nonce, so a retry after a lost reply answers what
+   * the first run did (`enqueued`, not `duplicate`). When it gives up, the error names the ids:
+   * the jobs may have been written, and enqueueing them again under those ids cannot double them.
+   */
   const writeJobs = (queue: string, jobs: ReadonlyArray<QueueStore.NewJob>) => {
     const keys = keysOf(queue)
-    const args: Array<Arg> = [keys.wake]
+    const args: Array<Arg> = [keys.wake, ctx.nonce()]
     for (const job of jobs) {
       args.push(
         job.id,
@@ -101,7 +107,14 @@ export const make = (
       )
     }
     return Effect.flatMap(
-      run("enqueue", lua.enqueue, [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats], args),
+      retrying(
+        run(
+          "enqueue",
+          lua.enqueue,
+          [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats, keys.replayA, keys.replayB],
+          args
+        )
+      ).pipe(Effect.mapError((error) => QueueStore.mayHaveWritten(error, jobs))),
       (reply) => {
         const outcomes = outcomesOf(reply, jobs.length)
         return outcomes === undefined ? Effect.fail(badReply(reply)) : Effect.succeed(outcomes)

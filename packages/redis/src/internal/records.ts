@@ -144,10 +144,19 @@ export const toStored = (
   }
 }
 
-/** Fields per job in a `claim-11` reply: id, token, meta, payload, error lines. */
+/**
+ * The fencing value of a lease token, `<queue>|<owner>:<sequence>` (a `+` may follow): the
+ * queue's claim sequence, which every claim of the queue takes a new, higher number from.
+ */
+export const fenceOf = (token: string): number => {
+  const end = token.endsWith("+") ? token.length - 1 : token.length
+  return Number(token.slice(token.lastIndexOf(":") + 1, end))
+}
+
+/** Fields per job in a `claim-13` reply: id, token, meta, payload, error lines. */
 export const jobFieldCount = 5
 
-/** Builds a claimed job from its five `claim-11` fields, starting at `at`. */
+/** Builds a claimed job from its five `claim-13` fields, starting at `at`. */
 export const toClaimed = (
   queue: string,
   fields: ReadonlyArray<string>,
@@ -172,6 +181,7 @@ export const toClaimed = (
     trace: PayloadHeader.traceOf(stored),
     state: "leased",
     token: fields[at + 1]!,
+    fence: fenceOf(fields[at + 1]!),
     leaseDeadline,
     claimedAt
   } as ClaimedJob

@@ -2,6 +2,7 @@
  * What the parts of the Redis queue store share: the client, the scripts, the keys, and the
  * error mapping at the store boundary (`RedisUnavailable` → retryable `QueueStoreError`).
  */
+import { randomBytes } from "node:crypto"
 import { JobRecord, QueueStore } from "@effect-jobs/core"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -48,6 +49,11 @@ export interface StoreContext {
   readonly lua: Scripts
   readonly prefix: string
   readonly keysOf: (queue: string) => RedisKeys.QueueKeys
+  /**
+   * A new call nonce: this process's random prefix and a counter. A script call keeps its
+   * nonce across the client's retries, so a replay answers as the first run did.
+   */
+  readonly nonce: () => string
   /** Runs a script; a negative code becomes a non-retryable error from the one code table. */
   readonly run: (
     operation: string,
@@ -159,5 +165,9 @@ export const make = (io: IoRedis["Service"], prefix: string, scope: Scope.Scope)
     )
   }
 
-  return { io, lua, prefix, keysOf, run, send, checkQueue, remember, knownQueues, eachQueue, forget, getIn }
+  const noncePrefix = randomBytes(9).toString("base64url")
+  let nonceCount = 0
+  const nonce = () => `${noncePrefix}${(++nonceCount).toString(36)}`
+
+  return { io, lua, prefix, keysOf, nonce, run, send, checkQueue, remember, knownQueues, eachQueue, forget, getIn }
 }

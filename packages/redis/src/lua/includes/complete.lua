@@ -1,37 +1,50 @@
--- complete: completes jobs whose lease the caller holds (ack-7 and claim-11). Needs the
--- "time", "record" and "batch" includes first. By default a completed job is deleted and the queue's
+-- complete: completes jobs whose lease the caller holds (ack-9 and claim-13). Needs the
+-- "time", "record", "batch" and "replay" includes first. By default a completed job is deleted and the queue's
 -- `processed` counter keeps count. With retention on, the job is kept instead (state "c") in
 -- the completed set, which is then trimmed to the newest `keepLast` jobs and to those
 -- completed within `keepFor` ms, oldest first; the trimmed jobs are deleted.
 --
 -- ARGV from index `first`: retain ("1" keeps completed jobs, "" deletes them), keepLast
--- (-1 = no limit), keepFor ms (-1 = no limit), then id/token pairs.
--- Returns one integer per pair (1 completed, 0 lease not held: nothing changed), then the
--- ids deleted instead of kept (record missing, or trimmed); nil when the arguments are malformed.
-local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey, statsKey, completedKey, first)
-  if #ARGV < first + 2 or (#ARGV - first - 2) % 2 ~= 0 then return nil end
+-- (-1 = no limit), keepFor ms (-1 = no limit); id/token pairs from index `pairsFrom`.
+-- Returns one integer per pair (1 completed, now or by an earlier run of the same ack whose
+-- reply was lost; 0 lease not held: nothing changed), then the ids deleted instead of kept
+-- (record missing, or trimmed); nil when the arguments are malformed.
+local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey, statsKey, completedKey,
+                            replayA, replayB, now, first, pairsFrom)
+  if #ARGV < pairsFrom - 1 or (#ARGV - pairsFrom + 1) % 2 ~= 0 then return nil end
   local retain = ARGV[first] == "1"
   local results = {}
-  local n = (#ARGV - first - 2) / 2
+  local n = (#ARGV - pairsFrom + 1) / 2
   if n == 0 then return results end
   -- One command per step for the whole batch, not one per job: the calls are the cost.
   local ids = {}
-  for k = 1, n do ids[k] = ARGV[first + 1 + 2 * k] end
+  for k = 1, n do ids[k] = ARGV[pairsFrom + 2 * k - 2] end
   local current = hmgetEach(tokensKey, ids)
   local held = {}
+  local records = {}
   local seen = {}
   for k = 1, n do
     local id = ids[k]
-    -- The same lease twice in one batch completes once, as two calls would.
-    if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then
-      seen[id] = true
+    local token = ARGV[pairsFrom + 2 * k - 1]
+    if seen[id] then
+      -- The same lease twice in one batch completes once and answers twice, as two calls would.
+      results[k] = seen[id] == token and 1 or 0
+    elseif current[k] == token then
+      seen[id] = token
       held[#held + 1] = id
+      records[#records + 1] = token
+      records[#records + 1] = "c"
+      results[k] = 1
+    elseif replayed(replayA, replayB, token, now) == "c" then
+      -- Completed by an earlier run of this ack: answered as that run was.
+      seen[id] = token
       results[k] = 1
     else
       results[k] = 0
     end
   end
   if #held == 0 then return results end
+  recordReplay(replayA, replayB, now, records)
   callEach("ZREM", leasesKey, held)
   callEach("HDEL", tokensKey, held)
   redis.call("HINCRBY", statsKey, "processed", #held)
@@ -39,7 +52,6 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     deleteRecords(metaKey, payloadKey, errorsKey, held)
     return results
   end
-  local now = nowMillis()
   local seq = takeSeq(statsKey, #held)
   local metas = hmgetEach(metaKey, held)
   local metaArgs, completedArgs, gone = {}, {}, {}

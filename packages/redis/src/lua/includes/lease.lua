@@ -12,3 +12,12 @@ local function endLease(leasesKey, tokensKey, metaKey, id, token)
   redis.call("HDEL", tokensKey, id)
   return m
 end
+
+-- The record an earlier run of a settlement left under `token` when it ended the lease with
+-- `outcome` (a letter: "t" retry, "x" kill, "d" discard, "r" requeue), or nil: a replay whose
+-- first reply was lost answers as that run did. Needs the "replay" include first.
+local function settledBefore(replayA, replayB, token, now, outcome)
+  local recorded = replayed(replayA, replayB, token, now)
+  if recorded and string.sub(recorded, 1, 1) == outcome then return recorded end
+  return nil
+end

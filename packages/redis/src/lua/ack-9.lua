@@ -1,5 +1,5 @@
 --[[
-  ack-7: completes jobs whose lease the caller holds: deleted, or kept when retention is on
+  ack-9: completes jobs whose lease the caller holds: deleted, or kept when retention is on
   (the rules are in includes/complete.lua).
 
   KEYS[1] leases     zset  leased ids by deadline
@@ -9,6 +9,8 @@
   KEYS[5] errors     hash  id -> error lines
   KEYS[6] stats      hash  `processed` counter, `seq` tie-breaker
   KEYS[7] completed  zset  kept completed ids by completion time
+  KEYS[8] replayA    hash  replay records, even periods (includes/replay.lua)
+  KEYS[9] replayB    hash  replay records, odd periods
 
   ARGV[1] retain    string  "1": keep completed jobs, "" = delete them
   ARGV[2] keepLast  int     completed jobs kept in this queue (-1 = no limit)
@@ -21,11 +23,14 @@
   ids deleted although retention is on (record missing, or trimmed).
   Codes: -2 malformed arguments.
 
-  Running it twice completes nothing the second time: the tokens are gone.
+  Running it twice answers the same: each completion is recorded for a while under its token
+  (includes/replay.lua), and a lease found completed by that record answers 1 again.
 ]]
 --- @include "time"
 --- @include "record"
 --- @include "batch"
+--- @include "replay"
 --- @include "complete"
 
-return completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], 1) or -2
+return completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], nowMillis(), 1, 4)
+  or -2

@@ -1,5 +1,5 @@
 --[[
-  claim-11: completes the jobs the caller acks (as ack-7 does), promotes due scheduled and
+  claim-13: completes the jobs the caller acks (as ack-9 does), promotes due scheduled and
   retry jobs, then leases up to `limit` ready jobs to `owner`, counting one attempt each.
   A worker refills the slots its finished jobs freed in the call that completes them.
 
@@ -16,6 +16,8 @@
                              re-enqueued id, so a stale holder can never settle a later run;
                              `processed` counter, `seq` tie-breaker
   KEYS[11] completed  zset   kept completed ids by completion time (retention)
+  KEYS[12] replayA   hash    replay records, even periods (includes/replay.lua)
+  KEYS[13] replayB   hash    replay records, odd periods
 
   ARGV[1] limit        int     most jobs to lease (>= 0)
   ARGV[2] owner        string  the claiming process
@@ -28,6 +30,11 @@
   ARGV[6] retain       string  "1": keep completed jobs, "" = delete them
   ARGV[7] keepLast     int     completed jobs kept in this queue (-1 = no limit)
   ARGV[8] keepFor      int     ms a completed job is kept (-1 = no limit)
+  ARGV[9] nonce        string  this call's own random text: a run of the same call (a replay
+                               after a lost reply) answers with the leases the first run took
+  ARGV[10] maxBytes    int     the jobs leased stop once their payloads and error lines pass
+                               this many bytes (at least one job is leased; 0 = no cap), so a
+                               reply stays small enough to arrive within the command timeout
   then pairs to ack first (none for a plain claim):
   ARGV[i]   id     string
   ARGV[i+1] token  string
@@ -52,37 +59,75 @@
                      without asking again; -2 otherwise (not looked up)
   Codes: -2 malformed arguments.
 
-  A paused queue still promotes but leases nothing. Running it twice leases more jobs to the
-  same owner; tokens nobody holds expire and the reaper puts those jobs back. The acks
-  complete nothing the second time: their tokens are gone.
+  A paused queue still promotes but leases nothing. Running it twice (same nonce) answers the
+  leases of the first run that are still held, reads their records again and counts no
+  attempt; it promotes and pops nothing. The acks answer as the first run did (ack-9).
 ]]
 --- @include "time"
 --- @include "record"
 --- @include "batch"
 --- @include "promote"
+--- @include "replay"
 --- @include "complete"
 --- @include "encoding"
 
-local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], 6)
+local now = nowMillis()
+local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], KEYS[12], KEYS[13], now, 6, 11)
 if not acks then return -2 end
 
-local pairCount = (#ARGV - 8) / 2
+local pairCount = (#ARGV - 10) / 2
 local acked = table.concat(acks, "", 1, pairCount)
 local ackDeleted = {}
 for k = pairCount + 1, #acks do ackDeleted[#ackDeleted + 1] = acks[k] end
 
+local find = string.find
+-- The token's fixed part comes from the caller: checked once, not per job.
+local tokenPackable = not find(ARGV[5], "\0", 1, true) and not find(ARGV[2], "\0", 1, true)
+local jobs, looseJobs = {}, {}
+-- Five fields per job into the packed reply, or one element each when a field holds a NUL byte.
+local function answer(id, token, meta, payload, errorLines)
+  local into = jobs
+  if not tokenPackable or find(id, "\0", 1, true) or find(meta, "\0", 1, true)
+    or find(payload, "\0", 1, true) or find(errorLines, "\0", 1, true) then
+    into = looseJobs
+  end
+  into[#into + 1] = id
+  into[#into + 1] = token
+  into[#into + 1] = meta
+  into[#into + 1] = payload
+  into[#into + 1] = errorLines
+end
+local function packed()
+  -- An empty last item puts a NUL after the last field too: every field ends with one.
+  if #jobs > 0 then jobs[#jobs + 1] = "" end
+  return table.concat(jobs, "\0")
+end
+
+local nonceField = "@" .. ARGV[9]
+local first = replayed(KEYS[12], KEYS[13], nonceField, now)
+if first then
+  -- A replay: the first run's leases that are still held (one may have been reaped since).
+  local leased = cmsgpack.unpack(first)
+  for k = 2, #leased, 2 do
+    local id, token = leased[k], leased[k + 1]
+    if redis.call("HGET", KEYS[7], id) == token then
+      answer(id, token, redis.call("HGET", KEYS[5], id) or "", redis.call("HGET", KEYS[6], id) or "",
+        redis.call("HGET", KEYS[8], id) or "")
+    end
+  end
+  return { now, leased[1], 0, packed(), looseJobs, {}, acked, ackDeleted, -2 }
+end
+
 local limit = tonumber(ARGV[1])
-local now = nowMillis()
+local maxBytes = tonumber(ARGV[10])
 local promoteMax = tonumber(ARGV[4])
 local promoted = promoteDue(KEYS[2], KEYS[5], KEYS[1], now, promoteMax)
   + promoteDue(KEYS[3], KEYS[5], KEYS[1], now, promoteMax)
 local deadline = now + math.floor(tonumber(ARGV[3]))
-local jobs, looseJobs = {}, {}
-local find = string.find
--- The token's fixed part comes from the caller: checked once, not per job.
-local tokenPackable = not find(ARGV[5], "\0", 1, true) and not find(ARGV[2], "\0", 1, true)
+local leased = { deadline }
 local dropped = {}
 local popped = 0
+local full = false
 local paused = limit > 0 and redis.call("EXISTS", KEYS[9]) == 1
 if limit > 0 and not paused then
   local ids = redis.call("LPOP", KEYS[1], limit)
@@ -96,7 +141,15 @@ if limit > 0 and not paused then
     local metaArgs, tokenArgs, leaseArgs = {}, {}, {}
     local seen = {}
     local tokenPrefix = ARGV[5] .. "|" .. ARGV[2] .. ":"
+    local bytes = 0
+    local taken = #ids
     for k, id in ipairs(ids) do
+      if maxBytes > 0 and bytes > 0 and bytes >= maxBytes then
+        -- The reply is full: the rest go back to the head of the queue, in their order.
+        taken = k - 1
+        full = true
+        break
+      end
       sequence = sequence + 1
       local meta, indexed
       if not seen[id] then meta, indexed = claimedMeta(metas[k]) end
@@ -109,20 +162,20 @@ if limit > 0 and not paused then
         tokenArgs[#tokenArgs + 1] = token
         leaseArgs[#leaseArgs + 1] = deadline
         leaseArgs[#leaseArgs + 1] = id
+        leased[#leased + 1] = id
+        leased[#leased + 1] = token
         local payload, errorLines = payloads[k] or "", errors[k] or ""
-        local into = jobs
-        if not tokenPackable or find(id, "\0", 1, true) or find(meta, "\0", 1, true)
-          or find(payload, "\0", 1, true) or find(errorLines, "\0", 1, true) then
-          into = looseJobs
-        end
-        into[#into + 1] = id
-        into[#into + 1] = token
-        into[#into + 1] = meta
-        into[#into + 1] = payload
-        into[#into + 1] = errorLines
+        bytes = bytes + #payload + #errorLines + 1
+        answer(id, token, meta, payload, errorLines)
       elseif not seen[id] then
         dropped[#dropped + 1] = id
       end
+    end
+    if taken < #ids then
+      local back = {}
+      for k = #ids, taken + 1, -1 do back[#back + 1] = ids[k] end
+      callEach("LPUSH", KEYS[1], back)
+      popped = taken
     end
     if #metaArgs > 0 then
       withEncodingMarker(tokenArgs, leaseArgs)
@@ -135,10 +188,10 @@ if limit > 0 and not paused then
     end
   end
 end
+-- A call that leased nothing records nothing: its replay is then a claim like any other.
+if #leased > 1 then recordReplay(KEYS[12], KEYS[13], now, { nonceField, cmsgpack.pack(leased) }) end
 local nextDue = -2
-if limit > 0 and popped < limit then
+if limit > 0 and popped < limit and not full then
   nextDue = paused and -1 or earliestDue(KEYS[2], KEYS[3])
 end
--- An empty last item puts a NUL after the last field too: every field ends with one.
-if #jobs > 0 then jobs[#jobs + 1] = "" end
-return { now, deadline, promoted, table.concat(jobs, "\0"), looseJobs, dropped, acked, ackDeleted, nextDue }
+return { now, deadline, promoted, packed(), looseJobs, dropped, acked, ackDeleted, nextDue }

@@ -1,13 +1,16 @@
 --[[
-  enqueue-5: writes new jobs to one queue; an id the queue already holds is left alone.
+  enqueue-7: writes new jobs to one queue; an id the queue already holds is left alone.
 
   KEYS[1] meta       hash    id -> record
   KEYS[2] payload    hash    id -> payload JSON text
   KEYS[3] ready      list    ready ids
   KEYS[4] scheduled  zset    scheduled ids by due time
   KEYS[5] stats      hash    `seq` tie-breaker
+  KEYS[6] replayA    hash    replay records, even periods (includes/replay.lua)
+  KEYS[7] replayB    hash    replay records, odd periods
 
   ARGV[1]            string  wake channel
+  ARGV[2]            string  this call's nonce: a run of the same call answers as the first
   then for each job, six entries:
   ARGV[i]   id           string
   ARGV[i+1] name         string
@@ -21,23 +24,28 @@
   (one short reply instead of one string per job).
   Codes: -2 malformed arguments.
 
-  Running it twice (a resend after reconnect) writes nothing the second time: every id is
-  then a duplicate.
+  Running it twice (same nonce: the client's own retry after a lost reply, or a resend after
+  reconnect) writes nothing the second time and answers what the first run answered (not
+  "duplicate" for the jobs it wrote itself).
 ]]
 --- @include "time"
 --- @include "record"
 --- @include "batch"
+--- @include "replay"
 
-local n = (#ARGV - 1) / 6
+local n = (#ARGV - 2) / 6
 if n ~= math.floor(n) then return -2 end
 local now = nowMillis()
+local nonceField = "@" .. ARGV[2]
+local first = replayed(KEYS[6], KEYS[7], nonceField, now)
+if first then return first end
 local seq = takeSeq(KEYS[5], n)
 local outcomes = {}
 -- The writes are gathered and made with one command per key (a call per job costs more).
 local payloads, metas, ready, scheduled = {}, {}, {}, {}
 local fresh = {}
 for i = 0, n - 1 do
-  local at = 2 + i * 6
+  local at = 3 + i * 6
   local id = ARGV[at]
   -- An id written earlier in this call is a duplicate too.
   if fresh[id] or redis.call("HEXISTS", KEYS[1], id) == 1 then
@@ -79,4 +87,6 @@ if #metas > 0 then
   -- A scheduled job may be the earliest due time a sleeping worker must wake for.
   redis.call("PUBLISH", ARGV[1], "enqueue")
 end
-return table.concat(outcomes)
+local answer = table.concat(outcomes)
+recordReplay(KEYS[6], KEYS[7], now, { nonceField, answer })
+return answer
