@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Context, Duration, Effect, Layer, Option, Schedule, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Logger, Option, Schedule, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { CurrentJob, Job, type JobEvents, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
@@ -498,6 +498,49 @@ describe("Processor", () => {
         assert.deepStrictEqual(heard, ["from the layer in us", "from middleware in us", "from the layer in us"])
       }).pipe(Effect.provide(jobsLayer(handlers)))
     })
+  )
+
+  it.effect(
+    "a settlement the store refuses is logged once at warn with the job id, and no event or metric claims it",
+    () =>
+      Effect.gen(function* () {
+        // A store whose leases have all passed to later runs: every settlement is refused.
+        const refusing = Layer.effect(
+          QueueStore.QueueStore,
+          Effect.map(QueueStore.makeMemory(), (memory) =>
+            QueueStore.QueueStore.of({
+              ...memory,
+              ack: () => Effect.succeed(0),
+              ackAndClaim: (acks, options) =>
+                Effect.map(memory.claim(options), (jobs) => ({ acked: acks.map(() => false), jobs })),
+              retry: () => Effect.succeed(false),
+              kill: () => Effect.succeed(false)
+            })
+          )
+        )
+        const lines: Array<string> = []
+        const logger = Logger.layer([
+          Logger.make(({ logLevel, message }) => {
+            if (logLevel === "Warn") lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+          })
+        ])
+        yield* Effect.gen(function* () {
+          const take = yield* recordEvents
+          const fail = yield* Outcome.enqueue({ kind: "fail" })
+          const unrecoverable = yield* Outcome.enqueue({ kind: "unrecoverable" })
+          const succeed = yield* Outcome.enqueue({ kind: "succeed" })
+          yield* JobsTest.drain()
+          const events = yield* take
+          assert.deepStrictEqual(tagsFor(events, fail.id), ["Enqueued", "Started"])
+          assert.deepStrictEqual(tagsFor(events, unrecoverable.id), ["Enqueued", "Started"])
+          assert.deepStrictEqual(tagsFor(events, succeed.id), ["Enqueued", "Started"])
+          for (const { id } of [fail, unrecoverable, succeed]) {
+            const said = lines.filter((line) => line.includes(id))
+            assert.strictEqual(said.length, 1, `one line for ${id}: ${JSON.stringify(lines)}`)
+            assert.include(said[0], "refused")
+          }
+        }).pipe(Effect.provide(Layer.merge(jobsLayer(outcomeHandlers, { store: refusing }), logger)))
+      })
   )
 
   it.effect("provides CurrentJob to the handler with its id and attempt", () =>

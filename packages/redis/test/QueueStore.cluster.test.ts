@@ -18,6 +18,7 @@ import {
   subscribed,
   waitUntil
 } from "./helpers/effects.ts"
+import { lostReplySuite } from "./helpers/lostReplySuite.ts"
 import { type RedisCluster, startRedisCluster } from "./helpers/redisCluster.ts"
 import { command, uniquePrefix } from "./helpers/redisServer.ts"
 
@@ -37,6 +38,8 @@ const withLimits = (limits: StoreLimits) =>
   Layer.unwrap(Effect.sync(() => quietBackend({ url: clusterUrl(), prefix: uniquePrefix("cluster"), ...limits })))
 
 suite("RedisQueueStore on Redis Cluster", withLimits({}), { clock: "live", withLimits })
+
+lostReplySuite("Redis Cluster", clusterUrl)
 
 const Work = Job.make("ClusterWork", { payload: { n: Schema.Number } })
 

@@ -855,6 +855,26 @@ export const suite = (
           assert.strictEqual(yield* store.ack([leaseOf(again!)]), 1)
         }))
 
+      test("gives every run a fence above every earlier run's: requeue, RetryIn and a retry from the dead set", (store) =>
+        Effect.gen(function* () {
+          yield* store.enqueue([job("a")])
+          const [first] = yield* claim(store)
+          assert.isTrue(yield* store.requeue(leaseOf(first!)))
+          const [second] = yield* claim(store)
+          assert.isTrue(yield* store.retry(leaseOf(second!), { delayMillis: 0, countAttempt: false }))
+          const [third] = yield* claim(store)
+          assert.isTrue(yield* store.kill(leaseOf(third!), { reason: "dead" }))
+          assert.strictEqual(yield* store.retryNow("dead", ["a"]), 1)
+          const [fourth] = yield* claim(store)
+          const runs = [first!, second!, third!, fourth!]
+          // The attempt goes back each time, so it cannot tell these runs apart; the fence can.
+          assert.deepStrictEqual(
+            runs.map((run) => run.attempt),
+            [1, 1, 1, 1]
+          )
+          for (let i = 1; i < runs.length; i++) assert.isAbove(runs[i]!.fence, runs[i - 1]!.fence)
+        }))
+
       test("answers a settlement repeated as the first and changes nothing; refuses any other", (store) =>
         Effect.gen(function* () {
           const [a, b, c, d] = yield* claimed(store, ["a", "b", "c", "d"])

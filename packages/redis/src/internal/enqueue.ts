@@ -162,7 +162,7 @@ export const make = (
   const singleRequest = TickBatch.make(
     runFork,
     (queue, jobs: ReadonlyArray<QueueStore.NewJob>) =>
-      remember(queue).pipe(
+      retrying(remember(queue)).pipe(
         Effect.andThen(writeJobs(queue, jobs)),
         Effect.map((outcomes) => outcomes.map((outcome, i) => Exit.succeed([{ id: jobs[i]!.id, outcome }])))
       ),
@@ -199,7 +199,7 @@ export const make = (
       byQueue,
       ([queue, positions]) =>
         Effect.andThen(
-          remember(queue),
+          retrying(remember(queue)),
           Effect.forEach(chunks(positions), (chunk) => writeChunk(queue, jobs, chunk, results), { discard: true })
         ),
       { concurrency: "unbounded", discard: true }
