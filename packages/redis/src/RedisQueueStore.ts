@@ -11,10 +11,12 @@
  * what spans queues is done in ordered, idempotent steps:
  * - Job ids the caller chose are unique across queues through an index of id → queue under
  *   its own tag (ids the client generated are fresh random ids and skip it).
- *   Enqueue reserves the ids there first, then writes the jobs in the queue's slot; every
- *   deletion frees its ids afterwards (compare-and-delete). A crash between the steps leaves
- *   an id recorded for a queue that does not hold it; the next enqueue of that id checks the
- *   queue and takes the id over. One race remains: an id re-enqueued into the same queue
+ *   Enqueue reserves the ids there first (with Redis's time), then writes the jobs in the
+ *   queue's slot; every deletion frees its ids afterwards (compare-and-delete). Another
+ *   queue's reservation is a duplicate for a grace period (at least a minute) even before its
+ *   job is written, so two enqueues racing for one id never both land. A crash between the
+ *   steps leaves an id recorded for a queue that does not hold it; an enqueue of that id
+ *   after the grace checks the queue and takes the id over. One race remains: an id re-enqueued into the same queue
  *   right after its job was deleted may lose its index entry, and only then could the same
  *   id be enqueued into a second queue.
  * - A claim over several queues is one script call per queue, in the given order, until
@@ -108,6 +110,9 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   const promoteBatch = Math.max(1, options.promoteBatch ?? 1000)
   const settleRetry = options.settleRetry ?? Duration.seconds(10)
   const claimBytes = Math.max(0, Math.floor(options.claimBytes ?? 1024 * 1024))
+  // Another queue's reservation of a caller-chosen id is left alone this long: well past the
+  // time an enqueue may take to land, its retries through an outage included.
+  const reservationGraceMillis = Math.max(60_000, 6 * Duration.toMillis(Duration.fromInputUnsafe(settleRetry)))
   const completedLimits = QueueStore.completedLimits(options.completed)
   const limitArg = (n: number) => (Number.isFinite(n) ? String(Math.min(Math.floor(n), Number.MAX_SAFE_INTEGER)) : "-1")
   const retentionArgs =
@@ -567,7 +572,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   })
 
   return QueueStore.QueueStore.of({
-    enqueue: Enqueue.make(ctx, runFork, settling),
+    enqueue: Enqueue.make(ctx, runFork, settling, reservationGraceMillis),
     claim,
     ackAndClaim,
     extendLeases,

@@ -9,7 +9,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as RedisKeys from "../RedisKeys.ts"
 import { stateLetter, toStored } from "./records.ts"
-import { asArray, asStrings, chunks, queuePattern, type StoreContext } from "./storeContext.ts"
+import { asArray, asStrings, chunks, queuePattern, reservedQueue, type StoreContext } from "./storeContext.ts"
 
 type Store = QueueStore.QueueStore["Service"]
 type StoredJob = JobRecord.StoredJob
@@ -57,8 +57,9 @@ export const make = (
 
   const get = (id: string) =>
     Effect.gen(function* () {
-      const recorded = yield* send("get", "HGET", ids, id)
-      if (typeof recorded === "string" && queuePattern.test(recorded)) {
+      const reservation = yield* send("get", "HGET", ids, id)
+      const recorded = typeof reservation === "string" ? reservedQueue(reservation) : undefined
+      if (recorded !== undefined && queuePattern.test(recorded)) {
         const [job] = yield* getIn(recorded, [id])
         if (job !== undefined) return Option.some(job)
       }

@@ -2,10 +2,11 @@
  * `enqueue` on Redis: ids unique across queues, jobs written one script call per queue chunk.
  *
  * Two ordered steps, each single-slot and safe to repeat: `reserveIds` records each new id
- * for its queue in the id index, then `enqueue` writes the jobs in the queue's slot. An id the
- * index records for another queue is a duplicate only while that queue still holds the job;
- * otherwise (a crash between the steps, or a deletion whose `forgetIds` has not run yet) the
- * id is taken over.
+ * for its queue in the id index, with Redis's time, then `enqueue` writes the jobs in the
+ * queue's slot. An id the index records for another queue is a duplicate while that
+ * reservation is younger than a grace period (its enqueue may still be on its way) or that
+ * queue holds the job; otherwise (a crash between the steps, or a deletion whose `forgetIds`
+ * has not run yet) the id is taken over, if the reservation is still the one checked.
  *
  * Ids the client generated (`NewJob.idGenerated`: fresh random 22-character ids, which no other
  * job can hold) skip the index: one round trip per chunk, and their records carry no index mark, so
@@ -17,7 +18,15 @@ import * as Exit from "effect/Exit"
 import type { Arg } from "../IoRedis.ts"
 import * as RedisKeys from "../RedisKeys.ts"
 import * as PayloadHeader from "./payloadHeader.ts"
-import { asArray, asStrings, chunks, queuePattern, type StoreContext, safeMillis } from "./storeContext.ts"
+import {
+  asArray,
+  asStrings,
+  chunks,
+  queuePattern,
+  reservedQueue,
+  type StoreContext,
+  safeMillis
+} from "./storeContext.ts"
 import * as TickBatch from "./tickBatch.ts"
 
 const outcomeByLetter: Readonly<Record<string, QueueStore.EnqueueOutcome>> = {
@@ -48,19 +57,29 @@ const badReply = (reply: unknown) =>
 export const make = (
   ctx: StoreContext,
   runFork: (effect: Effect.Effect<void>) => unknown,
-  retrying: <A>(effect: Effect.Effect<A, QueueStore.QueueStoreError>) => Effect.Effect<A, QueueStore.QueueStoreError>
+  retrying: <A>(effect: Effect.Effect<A, QueueStore.QueueStoreError>) => Effect.Effect<A, QueueStore.QueueStoreError>,
+  reservationGraceMillis: number
 ): QueueStore.QueueStore["Service"]["enqueue"] => {
   const { checkQueue, getIn, keysOf, lua, remember, run } = ctx
   const ids = RedisKeys.idsIndex(ctx.prefix)
 
-  /** Per id: whether the queue's enqueue script should try it, or it is held by another queue. */
+  /**
+   * Per id: whether the queue's enqueue script should try it, or it is held by another queue.
+   * Another queue's reservation younger than the grace is a duplicate, whether or not that queue
+   * holds the job yet: its enqueue may be on its way (a GC pause, a retry after a lost reply),
+   * and taking the id over then would let both queues hold it.
+   */
   const reserve = Effect.fnUntraced(function* (queue: string, jobIds: ReadonlyArray<string>) {
-    const recorded = asStrings(yield* run("enqueue", lua.reserveIds, [ids], [queue, ...jobIds]))
-    const tryIt = jobIds.map((_, i) => recorded[i] === "" || recorded[i] === queue)
+    const recorded = asStrings(
+      yield* retrying(run("enqueue", lua.reserveIds, [ids], [queue, reservationGraceMillis, ...jobIds]))
+    )
+    const tryIt = jobIds.map((_, i) => recorded[i] === "")
     const elsewhere = new Map<string, Array<number>>()
     jobIds.forEach((_, i) => {
-      const other = recorded[i]!
-      if (tryIt[i] || !queuePattern.test(other)) return
+      const answer = recorded[i]!
+      if (!answer.startsWith("=")) return
+      const other = reservedQueue(answer.slice(1))
+      if (!queuePattern.test(other)) return
       const positions = elsewhere.get(other)
       if (positions === undefined) elsewhere.set(other, [i])
       else positions.push(i)
@@ -76,7 +95,14 @@ export const make = (
           const stale = positions.filter((_, k) => found[k] === undefined)
           if (stale.length === 0) return
           const taken = asArray(
-            yield* run("enqueue", lua.takeOverIds, [ids], [queue, ...stale.flatMap((i) => [jobIds[i]!, other])])
+            yield* retrying(
+              run(
+                "enqueue",
+                lua.takeOverIds,
+                [ids],
+                [queue, ...stale.flatMap((i) => [jobIds[i]!, recorded[i]!.slice(1)])]
+              )
+            )
           )
           stale.forEach((i, k) => {
             tryIt[i] = taken[k] === 1

@@ -16,6 +16,12 @@ type QueueStoreError = QueueStore.QueueStoreError
 /** Queue names as core accepts them; they sit inside hash tags, so nothing else passes. */
 export const queuePattern = /^[A-Za-z0-9_.:-]{1,100}$/
 
+/** The queue of an id-index entry, `<queue>@<reserved at>` (older entries hold the queue alone). */
+export const reservedQueue = (recorded: string): string => {
+  const at = recorded.lastIndexOf("@")
+  return at < 0 ? recorded : recorded.slice(0, at)
+}
+
 /** Ids or leases per script call. */
 export const chunkSize = 500
 

@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Job, JobClient, QueueStore } from "@effect-jobs/core"
 import { Context, type Duration, Effect, Layer, Option, References, Schema } from "effect"
 import * as IoRedis from "../../src/IoRedis.ts"
+import { scripts } from "../../src/internal/scripts.ts"
 import * as RedisKeys from "../../src/RedisKeys.ts"
 import * as RedisQueueStore from "../../src/RedisQueueStore.ts"
 import { type LossPlan, loseNext, lossyIoRedis, makeLossPlan } from "./lostReplies.ts"
@@ -150,6 +151,38 @@ export const lostReplySuite = (name: string, url: () => string) => {
             yield* Effect.sleep("10 millis")
           }
           assert.deepStrictEqual(left, [null, null])
+        })
+      )
+    )
+
+    it.live("a caller-chosen id enqueued into two queues at once lands in one only (defect 3)", () =>
+      withEnv(({ io, prefix, store }) =>
+        Effect.gen(function* () {
+          // Process A reserved "order-42" for "mail" and stalls (a GC pause) before writing it.
+          const index = RedisKeys.idsIndex(prefix)
+          const reserved = yield* io.runScript(scripts().reserveIds, [index], ["mail", 60_000, "order-42"])
+          assert.deepStrictEqual(reserved, [""])
+          // Process B enqueues the same id into "reports" meanwhile: "mail" does not hold it yet.
+          const [b] = yield* store.enqueue([newJob("order-42", "reports")])
+          assert.strictEqual(b!.outcome, "duplicate")
+          // A wakes up and writes its job.
+          const [a] = yield* store.enqueue([newJob("order-42", "mail")])
+          assert.strictEqual(a!.outcome, "enqueued")
+          assert.strictEqual((yield* store.listQueue("reports", { offset: 0, limit: 10 })).total, 0)
+          assert.strictEqual(Option.getOrThrow(yield* store.get("order-42")).queue, "mail")
+        })
+      )
+    )
+
+    it.live("a reservation past its grace whose queue never wrote the job is taken over (defect 3)", () =>
+      withEnv(({ io, prefix, store }) =>
+        Effect.gen(function* () {
+          const index = RedisKeys.idsIndex(prefix)
+          // A crash between the steps, long ago: the id is recorded for "mail", which never got the job.
+          yield* io.send("HSET", index, "order-7", "mail@1000")
+          const [b] = yield* store.enqueue([newJob("order-7", "reports")])
+          assert.strictEqual(b!.outcome, "enqueued")
+          assert.strictEqual(Option.getOrThrow(yield* store.get("order-7")).queue, "reports")
         })
       )
     )
