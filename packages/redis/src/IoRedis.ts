@@ -360,7 +360,10 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
       Effect.suspend(() => {
         const start = Date.now()
         return whenReady(client).pipe(
-          Effect.timeoutOrElse({ duration: commandMillis, orElse: () => Effect.fail(timedOut(command)) }),
+          Effect.timeoutOrElse({
+            duration: commandMillis,
+            orElse: () => Effect.fail(new RedisUnavailable({ url, message: timedOut(command).message, unsent: true }))
+          }),
           Effect.andThen(Effect.suspend(() => call(command, args, Math.max(1, commandMillis - (Date.now() - start)))))
         )
       })

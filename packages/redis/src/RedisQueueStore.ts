@@ -54,7 +54,13 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Schedule from "effect/Schedule"
-import { IoRedis, type LuaScript, RedisStartupError, type RedisUnavailable } from "./IoRedis.ts"
+import {
+  IoRedis,
+  type LuaScript,
+  RedisStartupError,
+  type RedisUnavailable,
+  RedisUnavailable as RedisUnavailableError
+} from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
 import { jobFieldCount, toClaimed } from "./internal/records.ts"
@@ -155,21 +161,33 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     while: (error: QueueStoreError) => error.retryable,
     schedule: Schedule.exponential("50 millis").pipe(Schedule.jittered, Schedule.upTo({ duration: settleRetry }))
   }
+  // An enqueue whose reply may have been lost tries once more, at once (same nonce: it answers
+  // as the first run did); one that was never sent (no connection) fails at once, so a producer
+  // learns of an outage within a command timeout (the error names the ids it may have written).
+  const enqueueRetrying = {
+    while: (error: QueueStoreError) =>
+      error.retryable && !(error.cause instanceof RedisUnavailableError && error.cause.unsent === true),
+    schedule: Schedule.spaced("50 millis"),
+    times: 1
+  }
   // The first attempt runs bare (the common case costs no retry driver); a retryable failure
   // enters the schedule, whose first delay comes before the next attempt, as with a plain retry.
-  const settling = <A>(effect: Effect.Effect<A, QueueStoreError>) =>
-    Effect.catch(effect, (error) => {
-      if (!error.retryable) return Effect.fail(error)
-      let failedOnce = false
-      return Effect.retry(
-        Effect.suspend(() => {
-          if (failedOnce) return effect
-          failedOnce = true
-          return Effect.fail(error)
-        }),
-        settleRetrying
-      )
-    })
+  const retryingWith =
+    (retrying: typeof settleRetrying | typeof enqueueRetrying) =>
+    <A>(effect: Effect.Effect<A, QueueStoreError>) =>
+      Effect.catch(effect, (error) => {
+        if (!error.retryable) return Effect.fail(error)
+        let failedOnce = false
+        return Effect.retry(
+          Effect.suspend(() => {
+            if (failedOnce) return effect
+            failedOnce = true
+            return Effect.fail(error)
+          }),
+          retrying
+        )
+      })
+  const settling = retryingWith(settleRetrying)
 
   /**
    * Per lease, whether the ack completed it (`heldAt`, read from `ack-9`'s integers or
@@ -572,7 +590,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   })
 
   return QueueStore.QueueStore.of({
-    enqueue: Enqueue.make(ctx, runFork, settling, reservationGraceMillis),
+    enqueue: Enqueue.make(ctx, runFork, retryingWith(enqueueRetrying), reservationGraceMillis),
     claim,
     ackAndClaim,
     extendLeases,

@@ -5,7 +5,9 @@ import * as Schema from "effect/Schema"
 export class RedisUnavailable extends Schema.TaggedError<RedisUnavailable>()("RedisUnavailable", {
   /** The server's URL, password masked. */
   url: Schema.String,
-  message: Schema.String
+  message: Schema.String,
+  /** `true` when the command was never sent (no connection came up in time), so it cannot have run. */
+  unsent: Schema.optional(Schema.Boolean)
 }) {}
 
 /** Redis answered a command with an error (a script error, a missing permission, …). */
