@@ -236,5 +236,54 @@ export const mutations: ReadonlyArray<Mutation> = [
     what: "requeue-4.lua keeps the attempt of an interrupted run",
     edits: [{ file: lua("requeue-4.lua"), find: "m.attempt = m.attempt - 1", replace: "" }],
     tests: [conformanceRedis]
+  },
+  // OpenTelemetry (issue 20): the trace context carried from enqueue to run, the spans, the scrape.
+  {
+    id: "redis-drops-trace",
+    what: "the Redis store writes the payload without the enqueuing span's trace context",
+    edits: [
+      {
+        file: "packages/redis/src/internal/enqueue.ts",
+        find: "PayloadHeader.encode(job.payload, job.trace)",
+        replace: "job.payload"
+      }
+    ],
+    tests: ["packages/redis/test/tracing.redis.test.ts", conformanceRedis]
+  },
+  {
+    id: "memory-drops-trace",
+    what: "the memory store forgets a job's trace context",
+    edits: [{ file: core("internal/memoryQueueStore.ts"), find: "trace: job.trace", replace: "trace: undefined" }],
+    tests: [conformanceMemory, "packages/core/test/tracing.test.ts"]
+  },
+  {
+    id: "run-span-not-parent",
+    what: "the handler's spans no longer nest under the run's span",
+    edits: [
+      {
+        file: core("Processor.ts"),
+        find: "Effect.withParentSpan(run, spans.startRun())",
+        replace: "(spans.startRun(), run)"
+      }
+    ],
+    tests: ["packages/core/test/tracing.test.ts"]
+  },
+  {
+    id: "settle-span-under-enqueue",
+    what: "a settlement's span hangs under the enqueuing span instead of the run's",
+    edits: [{ file: core("internal/jobTracing.ts"), find: "this.runSpan ?? this.parent,", replace: "this.parent," }],
+    tests: ["packages/core/test/tracing.test.ts"]
+  },
+  {
+    id: "metrics-endpoint-empty",
+    what: "effect-jobs worker --metrics-port answers an empty page",
+    edits: [
+      {
+        file: "packages/cli/src/internal/telemetry.ts",
+        find: "response.end(PrometheusMetrics.formatUnsafe(context))",
+        replace: 'response.end("")'
+      }
+    ],
+    tests: ["packages/cli/test/telemetry.test.ts"]
   }
 ]
