@@ -12,7 +12,7 @@
  * Run it with `npm start`. With `--keep-running` the worker stays up after the tour until
  * Ctrl-C, which shuts it down gracefully.
  */
-import { JobClient, JobEvents, JobRegistry, MemoryBackend, QueueStore, Worker } from "@effect-jobs/core"
+import { JobClient, JobEvents, JobRegistry, MemoryBackend, QueueStore, JobWorker } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Clock, Deferred, Effect, Layer, Ref, Stream } from "effect"
 import * as Jobs from "./delayed-jobs/jobs.ts"
@@ -53,7 +53,7 @@ const program = Effect.gen(function* () {
       ? MemoryBackend.layer()
       : RedisBackend.layer({ url: redisUrl, prefix: `effect-jobs-example-${process.pid}` })
   const backend = Layer.merge(stores, JobEvents.layer)
-  const worker = Worker.layer({
+  const worker = JobWorker.layer({
     queues: [
       ["urgent", 10],
       ["default", 1]
@@ -97,7 +97,7 @@ const program = Effect.gen(function* () {
 
     yield* log("4. A job scheduled for later (perform_in 1 second)")
     const scheduledAt = yield* Clock.currentTimeMillis
-    yield* Jobs.Reminder.enqueue({ userId: 7 }, { in: "1 second" })
+    yield* Jobs.Reminder.enqueue({ userId: 7 }, { delay: "1 second" })
     yield* waitUntil(Ref.get(ran), (list) => list.some((e) => e.job === "Reminder"))
     const reminder = (yield* Ref.get(ran)).find((e) => e.job === "Reminder")
     yield* log(`  Reminder ran ${(reminder?.at ?? 0) - scheduledAt} ms after it was enqueued`)

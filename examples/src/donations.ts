@@ -3,7 +3,7 @@
  *
  * The existing app is plain Node (`node:http`, no Effect): `POST /donations` saves the
  * donation and, in its "after save" callback, enqueues `UpdateDonorEmailRecord` through the
- * promise facade `JobsClient`. The facade pipelines: enqueues issued by concurrent requests
+ * promise facade `PromiseClient`. The facade pipelines: enqueues issued by concurrent requests
  * in the same tick are written with one store call, so enqueueing adds little to a request.
  *
  * The Effect worker runs embedded in the same process as a Layer on its own
@@ -20,7 +20,7 @@ import { once } from "node:events"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
-import { JobErrors, JobRegistry, JobsClient, MemoryBackend, Worker } from "@effect-jobs/core"
+import { JobError, JobRegistry, PromiseClient, MemoryBackend, JobWorker } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { UpdateDonorEmailRecord } from "./donations/jobs.ts"
@@ -74,7 +74,7 @@ const handlers = JobRegistry.layer(
   })
 )
 
-const workerLayer = Worker.layer({ concurrency: 20, shutdownTimeout: "5 seconds" }).pipe(
+const workerLayer = JobWorker.layer({ concurrency: 20, shutdownTimeout: "5 seconds" }).pipe(
   Layer.provide(handlers),
   Layer.provide(backend)
 )
@@ -100,7 +100,7 @@ const reply = (res: ServerResponse, status: number, body: unknown) => {
   res.end(JSON.stringify(body))
 }
 
-const makeApp = (jobs: JobsClient.JobsClient) => {
+const makeApp = (jobs: PromiseClient.PromiseClient) => {
   const donations = new Map<string, Donation>()
   const enqueueMillis: Array<number> = []
   let nextId = 1
@@ -133,7 +133,7 @@ const makeApp = (jobs: JobsClient.JobsClient) => {
       await afterSave(donation)
     } catch (error) {
       donations.delete(donation.id)
-      if (error instanceof JobErrors.InvalidPayload) return reply(res, 422, { error: error.message })
+      if (error instanceof JobError.InvalidPayload) return reply(res, 422, { error: error.message })
       throw error
     }
     reply(res, 201, { id: donation.id })
@@ -184,7 +184,7 @@ const main = async () => {
   // 1. Start the worker, then the facade (one store between them), then the server.
   const workerRuntime = ManagedRuntime.make(workerLayer, { memoMap })
   await workerRuntime.context()
-  const jobs = await JobsClient.make(backend, { memoMap })
+  const jobs = await PromiseClient.make(backend, { memoMap })
   const { server, donations, enqueueMillis } = makeApp(jobs)
   server.listen(0, "127.0.0.1")
   await once(server, "listening")

@@ -10,7 +10,7 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Job, JobClient, JobRegistry, MemoryBackend, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, MemoryBackend, JobWorker } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Effect, Layer, Schema } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -52,7 +52,7 @@ const Backend =
 
 const App = Layer.mergeAll(
   HttpRouter.serve(Routes).pipe(Layer.provide(NodeHttpServer.layer(createServer, { port }))),
-  Worker.layer({ queues: ["images"], concurrency: 10, shutdownTimeout: "5 seconds" }).pipe(Layer.provide(Handlers))
+  JobWorker.layer({ queues: ["images"], concurrency: 10, shutdownTimeout: "5 seconds" }).pipe(Layer.provide(Handlers))
 ).pipe(Layer.provide(JobClient.layer()), Layer.provideMerge(Backend))
 
 Layer.launch(App).pipe(NodeRuntime.runMain)

@@ -2,7 +2,7 @@
  * The README's quick start, verbatim, so it is typechecked and run by the tests: define a
  * job, handle it, run a worker, enqueue now / later / at a time / in bulk.
  */
-import { Job, JobClient, JobRegistry, MemoryBackend, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, MemoryBackend, JobWorker } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import { runMain } from "./runMain.ts"
 
@@ -25,7 +25,7 @@ const Handlers = JobRegistry.layer(
 // 3. Run a worker: weighted queues (mailers ~10× as often as default, default never starved).
 const Backend = MemoryBackend.layer()
 const App = Layer.mergeAll(
-  Worker.layer({
+  JobWorker.layer({
     queues: [
       ["mailers", 10],
       ["default", 1]
@@ -38,7 +38,7 @@ const App = Layer.mergeAll(
 // 4. Enqueue: now, later, at a time, or in bulk. Payloads are checked by the schema before any write.
 const program = Effect.gen(function* () {
   yield* SendWelcome.enqueue({ userId: 1 })
-  yield* SendWelcome.enqueue({ userId: 2 }, { in: "5 minutes" })
+  yield* SendWelcome.enqueue({ userId: 2 }, { delay: "5 minutes" })
   yield* SendWelcome.enqueue({ userId: 3 }, { at: new Date(Date.now() + 3_600_000), id: "welcome-3" })
   yield* SendWelcome.enqueueMany([{ userId: 4 }, { userId: 5 }])
 })

@@ -1,11 +1,11 @@
 /**
  * The effect-jobs driver: the Redis backend with its defaults (leases, fencing, retries,
  * dead set all on), producers written as Effect programs the way an application would write
- * them, and a `Worker.layer` started on `go`. Effect is imported by module, as the library
+ * them, and a `JobWorker.layer` started on `go`. Effect is imported by module, as the library
  * does: `import { Effect } from "effect"` loads all of Effect into every child (a worker
  * process then starts about 8 MB larger; see the README's Performance section).
  */
-import { Job, JobClient, JobRegistry, RetryPolicy, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, RetryPolicy, JobWorker } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -132,7 +132,7 @@ const worker = ({ concurrency, onJob, url }: WorkerOptions): Promise<RunningWork
         }
       })
       yield* Deferred.await(go)
-      yield* Layer.build(Worker.layer({ queues: [queueName], concurrency }).pipe(Layer.provide(handlers))).pipe(
+      yield* Layer.build(JobWorker.layer({ queues: [queueName], concurrency }).pipe(Layer.provide(handlers))).pipe(
         Effect.provide(backend)
       )
       yield* Deferred.await(stop)

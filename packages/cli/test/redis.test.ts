@@ -147,7 +147,7 @@ describe("on Redis", () => {
 
   it("lists and deletes scheduled jobs", async () => {
     const prefix = newPrefix()
-    await enqueue(prefix, "Greet", { name: "later" }, "--in", "1h")
+    await enqueue(prefix, "Greet", { name: "later" }, "--delay", "1h")
     await enqueue(prefix, "Greet", { name: "much later" }, "--at", "2099-01-01T00:00:00Z")
     const listed = ok(await run(["scheduled", "list", ...on(prefix)]))
     assert.match(listed.stdout, /Greet\s+default\s+0\s+in 59 min/)

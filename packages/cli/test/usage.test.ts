@@ -109,7 +109,7 @@ describe.concurrent("enqueue validation", () => {
     assert.include(result.stderr, "--payload is not valid JSON")
   })
 
-  it("refuses --in together with --at", async () => {
+  it("refuses --delay together with --at", async () => {
     const result = await run([
       "enqueue",
       "Greet",
@@ -117,13 +117,13 @@ describe.concurrent("enqueue validation", () => {
       fixtures.jobs,
       "--payload",
       `{"name":"a"}`,
-      "--in",
+      "--delay",
       "5m",
       "--at",
       "2030-01-01T00:00:00Z"
     ])
     assert.strictEqual(result.code, 2)
-    assert.include(result.stderr, "give one of --in and --at")
+    assert.include(result.stderr, "give one of --delay and --at")
   })
 
   it("validates a good payload with --dry-run and writes nothing", async () => {

@@ -23,11 +23,11 @@ import type { JobInfo } from "./CurrentJob.ts"
 import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import { JobClient } from "./JobClient.ts"
-import type { EnqueueError, JobControl } from "./JobErrors.ts"
+import type { EnqueueError, JobControl } from "./JobError.ts"
 import type { EnqueueResult, QueueStoreError } from "./QueueStore.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
 
-export { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobErrors.ts"
+export { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobError.ts"
 
 /** A schema a job can carry (it must not need services to encode or decode). */
 export type AnySchema = Schema.Top
@@ -63,8 +63,8 @@ export interface EnqueueOptions {
   readonly id?: string | undefined
   /** Overrides the job's queue. */
   readonly queue?: string | undefined
-  /** Run after this delay (perform_in). */
-  readonly in?: Duration.Input | undefined
+  /** Run after this delay (Sidekiq's perform_in; `PersistedQueue.offer` names it `delay` too). */
+  readonly delay?: Duration.Input | undefined
   /** Run at this time (perform_at). */
   readonly at?: Date | { readonly epochMilliseconds: number } | number | undefined
 }

@@ -17,7 +17,7 @@ import type * as Tracer from "effect/Tracer"
 import * as JobTracing from "./internal/jobTracing.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import type * as Job from "./Job.ts"
-import { type EnqueueError, InvalidEnqueueOptions } from "./JobErrors.ts"
+import { type EnqueueError, InvalidEnqueueOptions } from "./JobError.ts"
 import { idProblem, timeProblem } from "./JobRecord.ts"
 import * as JobEvents from "./JobEvents.ts"
 import * as JobMetrics from "./JobMetrics.ts"
@@ -103,19 +103,19 @@ const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): 
     const problem = idProblem(options.id)
     if (problem !== undefined) return invalid("id", problem)
   }
-  if (options.in !== undefined && options.at !== undefined) {
-    return invalid("in/at", "give one of `in` and `at`, not both")
+  if (options.delay !== undefined && options.at !== undefined) {
+    return invalid("delay/at", "give one of `delay` and `at`, not both")
   }
-  if (options.in !== undefined) {
-    const delay = Duration.fromInput(options.in)
+  if (options.delay !== undefined) {
+    const delay = Duration.fromInput(options.delay)
     // Duration reads NaN as zero: refuse it rather than run the job at once.
-    if (delay._tag === "None" || !Duration.isFinite(delay.value) || Number.isNaN(options.in)) {
-      return invalid("in", `${String(options.in)} is not a finite duration (try "30 seconds" or 30000)`)
+    if (delay._tag === "None" || !Duration.isFinite(delay.value) || Number.isNaN(options.delay)) {
+      return invalid("delay", `${String(options.delay)} is not a finite duration (try "30 seconds" or 30000)`)
     }
     const millis = Duration.toMillis(delay.value)
-    if (millis < 0) return invalid("in", "must not be negative")
+    if (millis < 0) return invalid("delay", "must not be negative")
     const problem = timeProblem({ delayMillis: millis })
-    if (problem !== undefined) return invalid("in", problem)
+    if (problem !== undefined) return invalid("delay", problem)
     return { queue, delayMillis: millis }
   }
   if (options.at !== undefined) {

@@ -14,9 +14,11 @@ import * as Pull from "effect/Pull"
 import * as Random from "effect/Random"
 import * as Schedule from "effect/Schedule"
 
+const TypeId = "~@effect-jobs/core/RetryPolicy" as const
+
 /** How a job is retried. */
 export interface RetryPolicy {
-  readonly _tag: "RetryPolicy"
+  readonly [TypeId]: typeof TypeId
   /** Retries allowed after the first attempt (`Infinity` for a schedule that never ends). */
   readonly maxRetries: number
   /** Delay before retry number `retry` (1-based), or `undefined` when the policy is exhausted. */
@@ -35,7 +37,7 @@ const sidekiqDelay = (retry: number): Effect.Effect<Duration.Duration> =>
 export const polynomial = (options?: { readonly maxRetries?: number | undefined }): RetryPolicy => {
   const maxRetries = options?.maxRetries ?? 25
   return {
-    _tag: "RetryPolicy",
+    [TypeId]: TypeId,
     maxRetries,
     delay: (retry) => (retry > maxRetries ? Effect.undefined : sidekiqDelay(retry))
   }
@@ -54,7 +56,7 @@ export const exponential = (options: {
   const max = options.max === undefined ? Infinity : Duration.toMillis(options.max)
   const jitter = options.jitter ?? 0.1
   return {
-    _tag: "RetryPolicy",
+    [TypeId]: TypeId,
     maxRetries: options.maxRetries,
     delay: (retry) =>
       retry > options.maxRetries
@@ -67,14 +69,14 @@ export const exponential = (options: {
 }
 
 /** Never retry: the first failure is final. */
-export const none: RetryPolicy = { _tag: "RetryPolicy", maxRetries: 0, delay: () => Effect.undefined }
+export const none: RetryPolicy = { [TypeId]: TypeId, maxRetries: 0, delay: () => Effect.undefined }
 
 /**
  * Retry as a `Schedule` says. The schedule is replayed up to the retry number on every
  * failure, so its input is the retry number and its state survives process changes.
  */
 export const fromSchedule = (schedule: Schedule.Schedule<unknown, number>): RetryPolicy => ({
-  _tag: "RetryPolicy",
+  [TypeId]: TypeId,
   maxRetries: Infinity,
   delay: Effect.fnUntraced(function* (retry: number) {
     const step = yield* Schedule.toStep(schedule)
@@ -93,8 +95,8 @@ export const fromSchedule = (schedule: Schedule.Schedule<unknown, number>): Retr
 /** The default policy: Sidekiq's 25 retries. */
 export const defaultPolicy: RetryPolicy = polynomial()
 
-const isPolicy = (input: RetryInput): input is RetryPolicy =>
-  typeof input === "object" && input !== null && "_tag" in input && input._tag === "RetryPolicy"
+/** Whether a value is a `RetryPolicy` (a string key, so two installed copies of the package agree). */
+export const isRetryPolicy = (u: unknown): u is RetryPolicy => typeof u === "object" && u !== null && TypeId in u
 
 /** Reads what a job definition says into a policy. */
 export const fromInput = (input: RetryInput | undefined): RetryPolicy => {
@@ -106,5 +108,5 @@ export const fromInput = (input: RetryInput | undefined): RetryPolicy => {
     }
     return polynomial({ maxRetries: input })
   }
-  return isPolicy(input) ? input : fromSchedule(input)
+  return isRetryPolicy(input) ? input : fromSchedule(input)
 }

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Context, Duration, Effect, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { expectTypeOf } from "vitest"
-import { Job, JobClient, JobRegistry, MemoryBackend, RetryPolicy, Worker } from "../src/index.ts"
+import { Job, JobClient, JobRegistry, MemoryBackend, RetryPolicy, JobWorker } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
 
 const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
@@ -121,9 +121,9 @@ describe("typing", () => {
       expectTypeOf(handlers).toEqualTypeOf<Layer.Layer<JobRegistry.JobRegistry, never, Mailer>>()
 
       const stores = MemoryBackend.layer()
-      const worker = Worker.layer({ concurrency: 1 }).pipe(Layer.provide(handlers), Layer.provideMerge(stores))
+      const worker = JobWorker.layer({ concurrency: 1 }).pipe(Layer.provide(handlers), Layer.provideMerge(stores))
       // @ts-expect-error the worker cannot be built without a Mailer
-      const missingMailer: Layer.Layer<Worker.Worker, unknown, never> = worker
+      const missingMailer: Layer.Layer<JobWorker.JobWorker, unknown, never> = worker
       void missingMailer
 
       const sent: Array<number> = []

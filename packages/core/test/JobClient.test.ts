@@ -46,10 +46,10 @@ describe("enqueue timing", () => {
     }).pipe(Effect.provide(JobsTest.layer))
   )
 
-  it.effect("schedules a job `in` a duration from now", () =>
+  it.effect("schedules a job `delay` after now from now", () =>
     Effect.gen(function* () {
       yield* TestClock.adjust("1 hour")
-      const result = yield* SendWelcome.enqueue({ userId: 1 }, { in: "5 minutes" })
+      const result = yield* SendWelcome.enqueue({ userId: 1 }, { delay: "5 minutes" })
       assert.strictEqual(result.outcome, "scheduled")
       const job = yield* stored(result.id)
       assert.strictEqual(job.state, "scheduled")
@@ -114,11 +114,16 @@ describe("enqueue options", () => {
 
   const refusals: ReadonlyArray<readonly [string, Job.EnqueueOptions, string, string]> = [
     ["a malformed queue name", { queue: "mail ers" }, "queue", 'queue name "mail ers"'],
-    ["both `in` and `at`", { in: "1 minute", at: new Date(0) }, "in/at", "not both"],
-    ["a negative `in`", { in: -5 }, "in", "must not be negative"],
-    ["an infinite `in`", { in: Infinity }, "in", "not a finite duration"],
-    ["a NaN `in`", { in: Number.NaN }, "in", "not a finite duration"],
-    ["an unreadable `in`", { in: "soon" as Job.EnqueueOptions["in"] }, "in", "soon is not a finite duration"],
+    ["both `delay` and `at`", { delay: "1 minute", at: new Date(0) }, "delay/at", "not both"],
+    ["a negative `delay`", { delay: -5 }, "delay", "must not be negative"],
+    ["an infinite `delay`", { delay: Infinity }, "delay", "not a finite duration"],
+    ["a NaN `delay`", { delay: Number.NaN }, "delay", "not a finite duration"],
+    [
+      "an unreadable `delay`",
+      { delay: "soon" as Job.EnqueueOptions["delay"] },
+      "delay",
+      "soon is not a finite duration"
+    ],
     ["an invalid `at`", { at: new Date(Number.NaN) }, "at", "not a valid time"],
     [
       "an `at` after 2200",
@@ -126,7 +131,7 @@ describe("enqueue options", () => {
       "at",
       "run time 2300-01-01T00:00:00.000Z is after 2200-01-01T00:00:00.000Z, the latest time a store keeps exactly"
     ],
-    ["an `in` over 100 years", { in: 3_155_760_000_001 }, "in", "(100 years)"],
+    ["a `delay` over 100 years", { delay: 3_155_760_000_001 }, "delay", "(100 years)"],
     ["an empty id", { id: "" }, "id", "1-200 characters"]
   ]
   for (const [label, options, option, problem] of refusals) {
@@ -379,7 +384,7 @@ describe("enqueueMany", () => {
   it.effect("applies the options to every job", () =>
     Effect.gen(function* () {
       const results = yield* SendWelcome.enqueueMany([{ userId: 1 }, { userId: 2 }], {
-        in: "1 minute",
+        delay: "1 minute",
         queue: "mailers"
       })
       for (const result of results) {
@@ -398,7 +403,7 @@ describe("events and metrics", () => {
       const events = yield* JobEvents.JobEvents
       const subscription = yield* events.subscribe
       yield* SendWelcome.enqueue({ userId: 1 }, { id: "a" })
-      yield* SendWelcome.enqueue({ userId: 1 }, { id: "b", in: "1 minute", queue: "mailers" })
+      yield* SendWelcome.enqueue({ userId: 1 }, { id: "b", delay: "1 minute", queue: "mailers" })
       yield* SendWelcome.enqueue({ userId: 2 }, { id: "a" })
       yield* SendWelcome.enqueueMany([{ userId: 3 }])
       const published = yield* PubSub.takeAll(subscription)

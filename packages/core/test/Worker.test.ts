@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Metric, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Job, JobRegistry, ProcessRegistry, QueueStore, RetryPolicy, type Worker } from "../src/index.ts"
+import { Job, JobRegistry, ProcessRegistry, QueueStore, RetryPolicy, type JobWorker } from "../src/index.ts"
 import { jobsLayer, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
 
 /** A job whose handler sleeps `seconds` on the clock. */
@@ -250,7 +250,7 @@ describe("Worker", () => {
       yield* Effect.gen(function* () {
         yield* startWorker({ concurrency: 2 })
         yield* settle
-        const later = yield* Nap.enqueue({ seconds: 0 }, { in: "10 seconds" })
+        const later = yield* Nap.enqueue({ seconds: 0 }, { delay: "10 seconds" })
         const atTime = yield* Nap.enqueue({ seconds: 0 }, { at: 25_000 })
         assert.strictEqual(later.outcome, "scheduled")
         yield* TestClock.adjust(9_999)
@@ -469,7 +469,7 @@ describe("Worker", () => {
           yield* settle
           yield* worker.quiet
           const later = yield* Nap.enqueue({ seconds: 0 })
-          const scheduled = yield* Nap.enqueue({ seconds: 0 }, { in: "2 seconds" })
+          const scheduled = yield* Nap.enqueue({ seconds: 0 }, { delay: "2 seconds" })
           yield* TestClock.adjust("1 minute")
           assert.deepStrictEqual(finished, [running.id])
           assert.strictEqual((yield* get(later.id))?.state, "ready")
@@ -686,7 +686,7 @@ describe("Worker", () => {
   )
 
   describe("configuration", () => {
-    const configError = (options: Worker.WorkerOptions) =>
+    const configError = (options: JobWorker.WorkerOptions) =>
       Effect.gen(function* () {
         const handlers = JobRegistry.layer(Nap.handle(() => Effect.void))
         return yield* Effect.flip(startWorker(options)).pipe(Effect.provide(jobsLayer(handlers)))
@@ -694,7 +694,7 @@ describe("Worker", () => {
 
     it.effect("fails the layer with WorkerConfigError naming the bad option", () =>
       Effect.gen(function* () {
-        const cases: ReadonlyArray<readonly [Worker.WorkerOptions, string, RegExp]> = [
+        const cases: ReadonlyArray<readonly [JobWorker.WorkerOptions, string, RegExp]> = [
           [{ concurrency: 0 }, "concurrency", /whole number >= 1, got 0/],
           [{ concurrency: 2.5 }, "concurrency", /got 2.5/],
           [{ queues: [["urgent", -1]] }, "queues", /weight of urgent must be a positive number, got -1/],

@@ -3,7 +3,7 @@
  * stopped on demand, and an event recorder. Everything runs on the TestClock of `it.effect`.
  */
 import { Context, Effect, Exit, Layer, Logger, PubSub, Scope } from "effect"
-import { JobClient, JobEvents, type JobRegistry, ProcessRegistry, QueueStore, Worker } from "../src/index.ts"
+import { JobClient, JobEvents, type JobRegistry, ProcessRegistry, QueueStore, JobWorker } from "../src/index.ts"
 
 /** What a test environment provides. */
 export type Jobs =
@@ -26,19 +26,19 @@ export const jobsLayer = (
 
 /** A started worker and the way to shut it down (closing its scope, as the layer's owner would). */
 export interface RunningWorker {
-  readonly worker: Worker.Worker["Service"]
+  readonly worker: JobWorker.JobWorker["Service"]
   readonly stop: Effect.Effect<void>
 }
 
-/** Builds `Worker.layer(options)` in its own scope; the test's scope closes it if the test did not. */
+/** Builds `JobWorker.layer(options)` in its own scope; the test's scope closes it if the test did not. */
 export const startWorker = (
-  options?: Worker.WorkerOptions
-): Effect.Effect<RunningWorker, Worker.WorkerConfigError, Jobs | Scope.Scope> =>
+  options?: JobWorker.WorkerOptions
+): Effect.Effect<RunningWorker, JobWorker.WorkerConfigError, Jobs | Scope.Scope> =>
   Effect.gen(function* () {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const context = yield* Layer.buildWithScope(Worker.layer(options), scope)
-    return { worker: Context.get(context, Worker.Worker), stop: Scope.close(scope, Exit.void) }
+    const context = yield* Layer.buildWithScope(JobWorker.layer(options), scope)
+    return { worker: Context.get(context, JobWorker.JobWorker), stop: Scope.close(scope, Exit.void) }
   })
 
 /** Lets forked fibers run without moving the clock. */

@@ -1,7 +1,7 @@
 import { assert, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Job, JobClient, JobRegistry, MemoryBackend, Worker } from "../src/index.ts"
+import { Job, JobClient, JobRegistry, MemoryBackend, JobWorker } from "../src/index.ts"
 
 const Hello = Job.make("Hello", { payload: { n: Schema.Number } })
 
@@ -13,7 +13,9 @@ it.effect("a worker runs enqueued jobs", () =>
     const client = JobClient.layer().pipe(Layer.provide(stores))
     yield* Effect.scoped(
       Effect.gen(function* () {
-        yield* Layer.build(Worker.layer({ concurrency: 5 }).pipe(Layer.provide(handlers), Layer.provideMerge(stores)))
+        yield* Layer.build(
+          JobWorker.layer({ concurrency: 5 }).pipe(Layer.provide(handlers), Layer.provideMerge(stores))
+        )
         for (let i = 0; i < 20; i++) yield* Hello.enqueue({ n: i })
         // The worker runs alongside: give it scheduler turns until the jobs are done (or 1 s passed).
         for (let i = 0; i < 100 && seen.length < 20; i++) yield* TestClock.adjust("10 millis")

@@ -39,7 +39,7 @@ describe("fake mode", () => {
     const { welcomed, layer } = makeHandlers()
     return Effect.gen(function* () {
       yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(1_000) })
-      yield* SendWelcome.enqueue({ userId: 2, signedUpAt: new Date(2_000) }, { in: "1 hour", queue: "mailers" })
+      yield* SendWelcome.enqueue({ userId: 2, signedUpAt: new Date(2_000) }, { delay: "1 hour", queue: "mailers" })
       yield* SignUp.enqueue({ userId: 3 })
       const jobs = yield* JobsTest.enqueued(SendWelcome)
       assert.deepStrictEqual(
@@ -76,7 +76,7 @@ describe("fake mode", () => {
   it.effect("runs scheduled jobs only once the clock reaches them", () => {
     const { welcomed, layer } = makeHandlers()
     return Effect.gen(function* () {
-      yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(0) }, { in: "5 minutes" })
+      yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(0) }, { delay: "5 minutes" })
       assert.strictEqual((yield* JobsTest.drain()).ran.length, 0)
       yield* TestClock.adjust("4 minutes")
       yield* JobsTest.drain()
@@ -158,7 +158,7 @@ describe("inline mode", () => {
   it.effect("leaves scheduled jobs for a later drain once the clock reaches them", () => {
     const { welcomed, layer } = makeHandlers()
     return Effect.gen(function* () {
-      yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(0) }, { in: "1 minute" })
+      yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(0) }, { delay: "1 minute" })
       assert.deepStrictEqual(welcomed, [])
       yield* TestClock.adjust("1 minute")
       yield* JobsTest.drain()

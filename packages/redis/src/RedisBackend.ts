@@ -7,7 +7,7 @@
  * `RateLimiter` and other Effect persistence modules.
  *
  * ```ts
- * Worker.layer({ queues: ["default"], concurrency: 25 }).pipe(
+ * JobWorker.layer({ queues: ["default"], concurrency: 25 }).pipe(
  *   Layer.provide(Handlers),
  *   Layer.provide(RedisBackend.layer({ url: "redis://127.0.0.1:6379", prefix: "myapp" }))
  * )

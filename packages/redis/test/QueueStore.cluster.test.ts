@@ -3,7 +3,7 @@
  * the conformance suite (a fresh prefix per test), and a worker over queues on different masters.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, QueueStore, JobWorker } from "@effect-jobs/core"
 import { type StoreLimits, suite } from "@effect-jobs/core/test/conformance/QueueStoreSuite.ts"
 import { Context, Effect, Exit, Fiber, Layer, Schema } from "effect"
 import * as IoRedis from "../src/IoRedis.ts"
@@ -182,7 +182,7 @@ describe("Redis Cluster", () => {
         const backend = quietBackend({ url: clusterUrl(), prefix })
         yield* Effect.gen(function* () {
           // Start the worker first, so most jobs arrive while it sleeps on pub/sub wake-ups.
-          yield* Layer.build(Worker.layer({ queues, concurrency: 10 }).pipe(Layer.provide(handlers)))
+          yield* Layer.build(JobWorker.layer({ queues, concurrency: 10 }).pipe(Layer.provide(handlers)))
           yield* subscribed(
             c.nodes.map((node) => node.url),
             queues.map((queue) => RedisKeys.queueKeys(prefix, queue).wake)

@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Job, JobClient, JobRegistry, QueueStore, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, QueueStore, JobWorker } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
 import { statsOnceProcessed, waitUntil } from "./helpers/effects.ts"
@@ -38,7 +38,7 @@ describe("Worker on Redis", () => {
           const enqueueMillis = performance.now() - enqueueStart
           assert.isTrue(results.every((r) => r.outcome === "enqueued"))
           const runStart = performance.now()
-          yield* Layer.build(Worker.layer({ concurrency: 25 }).pipe(Layer.provide(handlers)))
+          yield* Layer.build(JobWorker.layer({ concurrency: 25 }).pipe(Layer.provide(handlers)))
           yield* waitUntil(() => runs.size === total, 60_000)
           const runMillis = performance.now() - runStart
           assert.strictEqual(runs.size, total)
@@ -69,7 +69,7 @@ describe("Worker on Redis", () => {
         // A worker that claimed the job and died: its lease runs out and nobody reaped it yet.
         yield* store.claim({ queues: ["default"], limit: 1, owner: "died", leaseMillis: 1 })
         yield* Effect.sleep("20 millis")
-        yield* Layer.build(Worker.layer({ concurrency: 1, reapInterval: "1 hour" }).pipe(Layer.provide(handlers)))
+        yield* Layer.build(JobWorker.layer({ concurrency: 1, reapInterval: "1 hour" }).pipe(Layer.provide(handlers)))
         yield* waitUntil(() => ran.length > 0, 3_000)
         assert.deepStrictEqual(ran, [1])
       }).pipe(Effect.scoped, Effect.provide(JobClient.layer().pipe(Layer.provideMerge(backend))))

@@ -4,7 +4,7 @@
  * `enqueue SendWelcome --jobs ./src/jobs.ts --payload '{"userId":1}'` prints the new job's
  * id. `--file jobs.ndjson` enqueues one job per line: a payload per line when a job name is
  * given, otherwise `{"job": "Name", "payload": {...}}` envelopes (optionally with `queue`,
- * `in`, `at`, `id`). Every line is validated before anything is written, so a bad line
+ * `delay`, `at`, `id`). Every line is validated before anything is written, so a bad line
  * leaves the store untouched; the message names the line and the field.
  *
  * Enqueueing needs `--redis` (a job enqueued into this process's in-memory store would
@@ -28,7 +28,7 @@ import * as Logging from "../Logging.ts"
 /** Enqueue options shared by single and bulk mode. */
 interface Timing {
   readonly queue?: string | undefined
-  readonly in?: number | undefined
+  readonly delay?: number | undefined
   readonly at?: number | undefined
   readonly id?: string | undefined
 }
@@ -60,10 +60,10 @@ const flags = {
   file: Flag.String("file").pipe(
     Flag.withAlias("f"),
     Flag.withMetavar("NDJSON"),
-    Flag.withDescription("Enqueue one job per line: payloads, or {job, payload, queue?, in?, at?, id?} envelopes"),
+    Flag.withDescription("Enqueue one job per line: payloads, or {job, payload, queue?, delay?, at?, id?} envelopes"),
     Flag.optional
   ),
-  in: Flag.String("in").pipe(
+  delay: Flag.String("delay").pipe(
     Flag.withMetavar("DURATION"),
     Flag.withDescription("Run after this delay, e.g. 30s, 5m"),
     Flag.mapTryCatch(parseDuration, errorMessage),
@@ -127,7 +127,7 @@ const readFile = (path: string, module: JobsModule.JobsModule, named: Job.Any | 
       const timing = yield* Effect.try({
         try: (): Timing => ({
           queue: envelope.queue === undefined ? defaults.queue : parseQueueName(String(envelope.queue)),
-          in: envelope.in === undefined ? defaults.in : parseDuration(String(envelope.in)),
+          delay: envelope.delay === undefined ? defaults.delay : parseDuration(String(envelope.delay)),
           at: envelope.at === undefined ? defaults.at : parseInstant(String(envelope.at)),
           id: envelope.id === undefined ? undefined : String(envelope.id)
         }),
@@ -141,7 +141,7 @@ const readFile = (path: string, module: JobsModule.JobsModule, named: Job.Any | 
 
 const enqueueOptions = (timing: Timing): Job.EnqueueOptions => ({
   ...(timing.queue === undefined ? {} : { queue: timing.queue }),
-  ...(timing.in === undefined ? {} : { in: timing.in }),
+  ...(timing.delay === undefined ? {} : { delay: timing.delay }),
   ...(timing.at === undefined ? {} : { at: timing.at }),
   ...(timing.id === undefined ? {} : { id: timing.id })
 })
@@ -218,8 +218,8 @@ const write = (entries: ReadonlyArray<Entry>, progress: Progress.Progress) =>
 export const command = Command.make("enqueue", flags, (options) =>
   Logging.withLogging(
     Effect.gen(function* () {
-      if (Option.isSome(options.in) && Option.isSome(options.at)) {
-        return yield* usage("give one of --in and --at, not both")
+      if (Option.isSome(options.delay) && Option.isSome(options.at)) {
+        return yield* usage("give one of --delay and --at, not both")
       }
       if (Option.isSome(options.file) && Option.isSome(options.payload)) {
         return yield* usage("give one of --payload and --file, not both")
@@ -228,7 +228,7 @@ export const command = Command.make("enqueue", flags, (options) =>
       const named = Option.isSome(options.job) ? yield* JobsModule.findJob(module, options.job.value) : undefined
       const defaults: Timing = {
         queue: option(options.queue),
-        in: option(options.in),
+        delay: option(options.delay),
         at: option(options.at),
         id: Option.isSome(options.file) ? undefined : option(options.id)
       }
@@ -293,7 +293,7 @@ export const command = Command.make("enqueue", flags, (options) =>
   Command.withDescription("Validate a payload with its job's schema and enqueue the job; prints the id"),
   Command.withExamples([
     {
-      command: `effect-jobs enqueue SendWelcome --jobs ./src/jobs.ts --payload '{"userId":1}' --in 5m`,
+      command: `effect-jobs enqueue SendWelcome --jobs ./src/jobs.ts --payload '{"userId":1}' --delay 5m`,
       description: "Enqueue one job to run in five minutes"
     },
     {

@@ -7,7 +7,7 @@
  * worker goes quiet, waits up to `--shutdown-timeout` for running jobs, then interrupts the
  * rest, which go back to their queue.
  */
-import { JobClient, JobEvents, JobRegistry, Worker } from "@effect-jobs/core"
+import { JobClient, JobEvents, JobRegistry, JobWorker } from "@effect-jobs/core"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
@@ -81,7 +81,7 @@ export const command = Command.make("worker", flags, (options) =>
       const registry = yield* JobsModule.handlers(module)
       const target = yield* Backend.target
       const queues = options.queues.length === 0 ? [{ name: "default", weight: undefined }] : options.queues
-      const workerOptions: Worker.WorkerOptions = {
+      const workerOptions: JobWorker.WorkerOptions = {
         queues: queues.map(({ name, weight }) => [name, weight ?? 1] as const),
         strict: options.strict || queues.every(({ weight }) => weight === undefined),
         concurrency: options.concurrency,
@@ -101,7 +101,7 @@ export const command = Command.make("worker", flags, (options) =>
         if (Option.isSome(options.metricsPort)) {
           yield* Telemetry.serveMetrics({ host: options.metricsHost, port: options.metricsPort.value })
         }
-        const worker = yield* Worker.make(workerOptions).pipe(
+        const worker = yield* JobWorker.make(workerOptions).pipe(
           Effect.mapError((error) => failed(`worker: ${error.message}`))
         )
         const info = yield* worker.info

@@ -7,7 +7,7 @@ import * as Exit from "effect/Exit"
 import * as Predicate from "effect/Predicate"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
-import { InvalidPayload, PayloadTooLarge } from "../JobErrors.ts"
+import { InvalidPayload, PayloadTooLarge } from "../JobError.ts"
 import { truncateUtf8, utf8Length } from "./bounded.ts"
 
 type Issue = { readonly path: string; readonly message: string }

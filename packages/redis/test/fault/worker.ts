@@ -5,7 +5,7 @@
  * number → runs) before sleeping `millis`, so the counts survive this process being killed.
  * Prints `READY` once the worker is running; SIGTERM/SIGINT shut it down gracefully.
  */
-import { Job, JobRegistry, Worker } from "@effect-jobs/core"
+import { Job, JobRegistry, JobWorker } from "@effect-jobs/core"
 import { Effect, Layer, Schedule, Schema } from "effect"
 import * as IoRedis from "../../src/IoRedis.ts"
 import * as RedisBackend from "../../src/RedisBackend.ts"
@@ -43,7 +43,7 @@ const backend = RedisBackend.layer({
   commandTimeout: Number(env("COMMAND_TIMEOUT_MS", "2000"))
 })
 
-const worker = Worker.layer({
+const worker = JobWorker.layer({
   concurrency: Number(env("CONCURRENCY", "10")),
   leaseDuration: Number(env("LEASE_MS", "30000")),
   reapInterval: Number(env("REAP_MS", "5000")),

@@ -77,7 +77,7 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()("Payl
   }
 }
 
-/** An enqueue option is unusable (both `in` and `at`, a bad duration, a malformed queue name…). */
+/** An enqueue option is unusable (both `delay` and `at`, a bad duration, a malformed queue name…). */
 export class InvalidEnqueueOptions extends Schema.TaggedError<InvalidEnqueueOptions>()("InvalidEnqueueOptions", {
   job: Schema.String,
   option: Schema.String,

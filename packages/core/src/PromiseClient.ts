@@ -3,7 +3,7 @@
  * callback, a script.
  *
  * ```ts
- * const jobs = await JobsClient.make(MemoryBackend.layer()) // or RedisBackend.layer({ url })
+ * const jobs = await PromiseClient.make(MemoryBackend.layer()) // or RedisBackend.layer({ url })
  * const id = await jobs.enqueue(SendWelcome, { userId: 1 }) // payload typed from the job
  * await jobs.close()
  * ```
@@ -31,11 +31,11 @@ import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import type * as Job from "./Job.ts"
 import * as JobClient from "./JobClient.ts"
-import type { EnqueueError } from "./JobErrors.ts"
+import type { EnqueueError } from "./JobError.ts"
 import { type EnqueueResult, type NewJob, QueueStore, type QueueStoreError } from "./QueueStore.ts"
 
 /** Facade settings. */
-export interface JobsClientOptions extends JobClient.ClientOptions {
+export interface PromiseClientOptions extends JobClient.ClientOptions {
   /** Most jobs written by one pipelined store call (default 1,000). */
   readonly batchSize?: number | undefined
   /** Share layers (an in-memory store) with other runtimes built on the same memo map. */
@@ -43,7 +43,7 @@ export interface JobsClientOptions extends JobClient.ClientOptions {
 }
 
 /** The promise facade. */
-export interface JobsClient {
+export interface PromiseClient {
   /** Validates and enqueues one job; resolves to its id (the existing one for a duplicate `id`). */
   readonly enqueue: <J extends Job.Any>(
     job: J,
@@ -61,10 +61,10 @@ export interface JobsClient {
 }
 
 /** Raised by calls made after `close()`. */
-export class JobsClientClosed extends Error {
-  override readonly name = "JobsClientClosed"
+export class PromiseClientClosed extends Error {
+  override readonly name = "PromiseClientClosed"
   constructor() {
-    super("JobsClient is closed")
+    super("PromiseClient is closed")
   }
 }
 
@@ -81,7 +81,10 @@ interface Pending {
  * Builds the facade over a layer providing a `QueueStore` (and optionally `JobEvents`).
  * Rejects with the layer's error if it cannot be built (the runtime is then released).
  */
-export const make = async <E>(layer: Layer.Layer<QueueStore, E>, options?: JobsClientOptions): Promise<JobsClient> => {
+export const make = async <E>(
+  layer: Layer.Layer<QueueStore, E>,
+  options?: PromiseClientOptions
+): Promise<PromiseClient> => {
   const runtime = ManagedRuntime.make(layer, { memoMap: options?.memoMap })
   const batchSize = Math.max(1, options?.batchSize ?? 1000)
 
@@ -156,7 +159,7 @@ export const make = async <E>(layer: Layer.Layer<QueueStore, E>, options?: JobsC
   let closed: Promise<void> | undefined
   const inFlight = new Set<Promise<unknown>>()
   const track = <A>(effect: Effect.Effect<A, EnqueueError | QueueStoreError, QueueStore>): Promise<A> => {
-    if (closed !== undefined) return Promise.reject(new JobsClientClosed())
+    if (closed !== undefined) return Promise.reject(new PromiseClientClosed())
     const promise = run(effect)
     inFlight.add(promise)
     const forget = () => inFlight.delete(promise)

@@ -76,8 +76,8 @@ export class WorkerConfigError extends Schema.TaggedError<WorkerConfigError>()("
 }) {}
 
 /** A running worker. */
-export class Worker extends Context.Service<
-  Worker,
+export class JobWorker extends Context.Service<
+  JobWorker,
   {
     /** This process's registry id. */
     readonly id: string
@@ -88,7 +88,7 @@ export class Worker extends Context.Service<
     /** The registry entry as it would be written now. */
     readonly info: Effect.Effect<ProcessInfo>
   }
->()("@effect-jobs/core/Worker") {}
+>()("@effect-jobs/core/JobWorker") {}
 
 interface Settings {
   readonly selection: QueueSelection.QueueSelection
@@ -644,7 +644,7 @@ export const make = (options: WorkerOptions = {}) =>
       })
     )
 
-    return Worker.of({
+    return JobWorker.of({
       id,
       quiet: goQuiet,
       running: Effect.sync(runningJobs),
@@ -655,5 +655,5 @@ export const make = (options: WorkerOptions = {}) =>
 /** The worker as a layer: built, it runs; released, it shuts down gracefully. */
 export const layer = (
   options?: WorkerOptions
-): Layer.Layer<Worker, WorkerConfigError, QueueStore | JobRegistry | ProcessRegistry> =>
-  Layer.effect(Worker, make(options))
+): Layer.Layer<JobWorker, WorkerConfigError, QueueStore | JobRegistry | ProcessRegistry> =>
+  Layer.effect(JobWorker, make(options))

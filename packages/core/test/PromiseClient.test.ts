@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Schema } from "effect"
-import { Job, JobErrors, JobsClient, QueueStore } from "../src/index.ts"
+import { Job, JobError, PromiseClient, QueueStore } from "../src/index.ts"
 
 const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
 
@@ -26,12 +26,12 @@ const countingStore = (calls: Array<number>, released: { value: boolean } = { va
     })
   )
 
-describe("JobsClient (promise facade)", () => {
+describe("PromiseClient (promise facade)", () => {
   it("enqueues a typed job and resolves to its id; the job is in the store", async () => {
     const calls: Array<number> = []
     const layer = countingStore(calls)
     const memoMap = Layer.makeMemoMapUnsafe()
-    const jobs = await JobsClient.make(layer, { memoMap })
+    const jobs = await PromiseClient.make(layer, { memoMap })
     try {
       const id = await jobs.enqueue(SendWelcome, { userId: 1 })
       assert.isString(id)
@@ -55,7 +55,7 @@ describe("JobsClient (promise facade)", () => {
 
   it("rejects a bad payload with the typed error and its path, without affecting the rest of the batch", async () => {
     const calls: Array<number> = []
-    const jobs = await JobsClient.make(countingStore(calls))
+    const jobs = await PromiseClient.make(countingStore(calls))
     try {
       const results = await Promise.allSettled([
         jobs.enqueue(SendWelcome, { userId: 1 }),
@@ -66,7 +66,7 @@ describe("JobsClient (promise facade)", () => {
       assert.strictEqual(results[2].status, "fulfilled")
       assert.strictEqual(results[1].status, "rejected")
       const error = (results[1] as PromiseRejectedResult).reason
-      assert.instanceOf(error, JobErrors.InvalidPayload)
+      assert.instanceOf(error, JobError.InvalidPayload)
       assert.include(error.message, "userId")
       // The two good ones were written together, in one store call.
       assert.deepStrictEqual(calls, [2])
@@ -76,13 +76,13 @@ describe("JobsClient (promise facade)", () => {
   })
 
   it("rejects invalid options with InvalidEnqueueOptions", async () => {
-    const jobs = await JobsClient.make(countingStore([]))
+    const jobs = await PromiseClient.make(countingStore([]))
     try {
-      const error = await jobs.enqueue(SendWelcome, { userId: 1 }, { in: -5 }).then(
+      const error = await jobs.enqueue(SendWelcome, { userId: 1 }, { delay: -5 }).then(
         () => undefined,
         (e: unknown) => e
       )
-      assert.instanceOf(error, JobErrors.InvalidEnqueueOptions)
+      assert.instanceOf(error, JobError.InvalidEnqueueOptions)
     } finally {
       await jobs.close()
     }
@@ -90,7 +90,7 @@ describe("JobsClient (promise facade)", () => {
 
   it("pipelines 1,000 concurrent enqueues into far fewer store calls", async () => {
     const calls: Array<number> = []
-    const jobs = await JobsClient.make(countingStore(calls))
+    const jobs = await PromiseClient.make(countingStore(calls))
     try {
       const ids = await Promise.all(Array.from({ length: 1000 }, (_, n) => jobs.enqueue(SendWelcome, { userId: n })))
       assert.strictEqual(new Set(ids).size, 1000)
@@ -106,7 +106,7 @@ describe("JobsClient (promise facade)", () => {
 
   it("enqueueMany resolves to the ids in order", async () => {
     const calls: Array<number> = []
-    const jobs = await JobsClient.make(countingStore(calls))
+    const jobs = await PromiseClient.make(countingStore(calls))
     try {
       const ids = await jobs.enqueueMany(SendWelcome, [{ userId: 1 }, { userId: 2 }, { userId: 3 }])
       assert.strictEqual(ids.length, 3)
@@ -119,7 +119,7 @@ describe("JobsClient (promise facade)", () => {
   it("close() waits for issued enqueues, releases the layer, and later calls reject", async () => {
     const calls: Array<number> = []
     const released = { value: false }
-    const jobs = await JobsClient.make(countingStore(calls, released))
+    const jobs = await PromiseClient.make(countingStore(calls, released))
     const issued = jobs.enqueue(SendWelcome, { userId: 1 })
     await jobs.close()
     assert.isString(await issued)
@@ -128,6 +128,6 @@ describe("JobsClient (promise facade)", () => {
       () => undefined,
       (e: unknown) => e
     )
-    assert.instanceOf(error, JobsClient.JobsClientClosed)
+    assert.instanceOf(error, PromiseClient.PromiseClientClosed)
   })
 })
