@@ -12,7 +12,7 @@
  * Run it with `npm start`. With `--keep-running` the worker stays up after the tour until
  * Ctrl-C, which shuts it down gracefully.
  */
-import { JobClient, JobEvents, JobRegistry, MemoryBackend, QueueStore, JobWorker } from "@effect-jobs/core"
+import { JobClient, JobEvents, JobWorker, MemoryBackend, QueueStore } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Clock, Deferred, Effect, Layer, Ref, Stream } from "effect"
 import * as Jobs from "./delayed-jobs/jobs.ts"
@@ -28,17 +28,18 @@ const program = Effect.gen(function* () {
   const note = (job: string, key: string) =>
     Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(ran, (list) => [...list, { job, key, at }]))
 
-  const handlers = JobRegistry.layer(
-    Jobs.ProcessPost.handle(({ postId }) =>
+  // One registration layer per job, merged (split them by module as an app grows).
+  const handlers = Layer.mergeAll(
+    Jobs.ProcessPost.toLayer(({ postId }) =>
       Effect.sleep("300 millis").pipe(Effect.andThen(note("ProcessPost", String(postId))))
     ),
-    Jobs.DemoWork.handle(({ n }) => Effect.sleep("40 millis").pipe(Effect.andThen(note("DemoWork", String(n))))),
-    Jobs.Flaky.handle(({ url }, job) =>
+    Jobs.DemoWork.toLayer(({ n }) => Effect.sleep("40 millis").pipe(Effect.andThen(note("DemoWork", String(n))))),
+    Jobs.Flaky.toLayer(({ url }, job) =>
       Effect.fail(new Jobs.UpstreamDown({ message: `${url} still down on attempt ${job.attempt}` }))
     ),
-    Jobs.Reminder.handle(({ userId }) => note("Reminder", String(userId))),
-    Jobs.SlowDefault.handle(({ n }) => Effect.sleep("50 millis").pipe(Effect.andThen(note("SlowDefault", String(n))))),
-    Jobs.Urgent.handle(({ message }) =>
+    Jobs.Reminder.toLayer(({ userId }) => note("Reminder", String(userId))),
+    Jobs.SlowDefault.toLayer(({ n }) => Effect.sleep("50 millis").pipe(Effect.andThen(note("SlowDefault", String(n))))),
+    Jobs.Urgent.toLayer(({ message }) =>
       Clock.currentTimeMillis.pipe(
         Effect.tap((at) => Deferred.succeed(urgentStarted, at)),
         Effect.andThen(note("Urgent", message))

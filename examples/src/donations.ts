@@ -20,7 +20,7 @@ import { once } from "node:events"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 import { performance } from "node:perf_hooks"
-import { JobError, JobRegistry, PromiseClient, MemoryBackend, JobWorker } from "@effect-jobs/core"
+import { JobError, JobWorker, MemoryBackend, PromiseClient } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { UpdateDonorEmailRecord } from "./donations/jobs.ts"
@@ -60,19 +60,17 @@ const backend =
     ? MemoryBackend.layer()
     : RedisBackend.layer({ url: redisUrl, prefix: `effect-jobs-donations-${process.pid}` })
 
-const handlers = JobRegistry.layer(
-  UpdateDonorEmailRecord.handle(function* ({ donationId, email, amountCents }) {
-    // A call to the provider's API.
-    yield* Effect.sleep("5 millis")
-    const record = emailRecords.get(email) ?? { email, totalCents: 0, donations: new Set<string>() }
-    if (!record.donations.has(donationId)) {
-      record.donations.add(donationId)
-      record.totalCents += amountCents
-    }
-    emailRecords.set(email, record)
-    updated.add(donationId)
-  })
-)
+const handlers = UpdateDonorEmailRecord.toLayer(function* ({ donationId, email, amountCents }) {
+  // A call to the provider's API.
+  yield* Effect.sleep("5 millis")
+  const record = emailRecords.get(email) ?? { email, totalCents: 0, donations: new Set<string>() }
+  if (!record.donations.has(donationId)) {
+    record.donations.add(donationId)
+    record.totalCents += amountCents
+  }
+  emailRecords.set(email, record)
+  updated.add(donationId)
+})
 
 const workerLayer = JobWorker.layer({ concurrency: 20, shutdownTimeout: "5 seconds" }).pipe(
   Layer.provide(handlers),

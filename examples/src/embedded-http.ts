@@ -10,7 +10,7 @@
  */
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Job, JobClient, JobRegistry, MemoryBackend, JobWorker } from "@effect-jobs/core"
+import { Job, JobClient, JobWorker, MemoryBackend } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Effect, Layer, Schema } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -22,10 +22,8 @@ const ResizeImage = Job.make("ResizeImage", {
   timeout: "1 minute"
 })
 
-const Handlers = JobRegistry.layer(
-  ResizeImage.handle(({ imageId, width }) =>
-    Effect.sleep("20 millis").pipe(Effect.andThen(Effect.logInfo(`resized ${imageId} to ${width}px`)))
-  )
+const Handlers = ResizeImage.toLayer(({ imageId, width }) =>
+  Effect.sleep("20 millis").pipe(Effect.andThen(Effect.logInfo(`resized ${imageId} to ${width}px`)))
 )
 
 /** The endpoint validates the request, enqueues, and answers 202 with the job id at once. */

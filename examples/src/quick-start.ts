@@ -2,7 +2,7 @@
  * The README's quick start, verbatim, so it is typechecked and run by the tests: define a
  * job, handle it, run a worker, enqueue now / later / at a time / in bulk.
  */
-import { Job, JobClient, JobRegistry, MemoryBackend, JobWorker } from "@effect-jobs/core"
+import { Job, JobClient, JobWorker, MemoryBackend } from "@effect-jobs/core"
 import { Effect, Layer, Schema } from "effect"
 import { runMain } from "./runMain.ts"
 
@@ -17,9 +17,10 @@ export const SendWelcome = Job.make("SendWelcome", {
   timeout: "30 seconds"
 })
 
-// 2. Handle (worker side): the handler's services become the registry layer's requirements.
-const Handlers = JobRegistry.layer(
-  SendWelcome.handle(({ userId }, job) => Effect.log(`welcome mail to ${userId}, attempt ${job.attempt}`))
+// 2. Handle (worker side): the handler's services become the layer's requirements.
+//    Registration layers merge: `Layer.mergeAll(SendWelcome.toLayer(…), ImportRow.toLayer(…))`.
+const Handlers = SendWelcome.toLayer(({ userId }, job) =>
+  Effect.log(`welcome mail to ${userId}, attempt ${job.attempt}`)
 )
 
 // 3. Run a worker: weighted queues (mailers ~10× as often as default, default never starved).

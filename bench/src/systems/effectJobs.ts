@@ -106,7 +106,7 @@ const worker = ({ concurrency, onJob, url }: WorkerOptions): Promise<RunningWork
   new Promise((resolve, reject) => {
     const go = Deferred.makeUnsafe<void>()
     const stop = Deferred.makeUnsafe<void>()
-    const handlers = JobRegistry.layer(
+    const handlers = JobRegistry.add(
       Noop.handle((p, job) =>
         Effect.sync(() => {
           onJob(p, job.attempt)

@@ -6,8 +6,9 @@
  * - **Handlers** (for `worker`): the default export, or a named export `handlers`, is
  *   - an array of handlers, `[SendWelcome.handle(...), ImportRow.handle(...)]`, whose
  *     handlers need nothing but `JobClient` (to enqueue follow-up jobs) and `CurrentJob`; or
- *   - a `Layer` providing `JobRegistry`, e.g. `JobRegistry.layer(...)` with your own services
- *     provided; it may require `JobClient`, which the worker supplies.
+ *   - a registration `Layer` (providing `JobRegistry`), e.g. `SendWelcome.toLayer(...)` or
+ *     several merged with `Layer.mergeAll`, with your own services provided; it may require
+ *     `JobClient`, which the worker supplies.
  * - **Definitions** (for `enqueue`): every exported job definition (`Job.make(...)`) as a
  *   named export or inside an exported array, plus the job of every handler in an array.
  *   A producer-side module with definitions only is enough for `enqueue`.
@@ -46,7 +47,7 @@ export interface JobsModule {
 const contract =
   "expected the default export, or an export named `handlers`, to be an array of handlers " +
   "(`export default [SendWelcome.handle(...)]`) or a Layer providing JobRegistry " +
-  "(`export const handlers = JobRegistry.layer(...)`)"
+  "(`export const handlers = Layer.mergeAll(SendWelcome.toLayer(...), ...)`)"
 
 const isHandler = (u: unknown): u is Job.JobHandler<unknown> =>
   typeof u === "object" && u !== null && Job.isJob((u as any).job) && typeof (u as any).run === "function"
@@ -104,7 +105,7 @@ export const load = (path: string): Effect.Effect<JobsModule, CliFailure> =>
         if (value.length === 0) return yield* usage(`--jobs ${path}: export ${name} is an empty array; ${contract}`)
         for (const handler of value as ReadonlyArray<Job.JobHandler<unknown>>) addJob(handler.job)
         // Handlers may need `CurrentJob` (provided per run) and `JobClient` (provided by the worker).
-        registry = JobRegistry.layer(...(value as ReadonlyArray<Job.JobHandler<JobClient.JobClient>>))
+        registry = JobRegistry.add(...(value as ReadonlyArray<Job.JobHandler<JobClient.JobClient>>))
       } else if (name === "handlers" || definitions.size === 0) {
         return yield* usage(`--jobs ${path}: export ${name} is ${describe(value)}; ${contract}`)
       }

@@ -2,9 +2,9 @@
  * Job definitions: a name, a payload schema and the options that govern every run.
  *
  * A definition carries no handler, so producers import it without pulling in what the
- * handler needs. The worker attaches the handler with `.handle(...)` and collects handlers
- * in `JobRegistry.layer`; the handler's requirements then become the registry layer's
- * requirements, so a worker that lacks a service does not typecheck.
+ * handler needs. The worker side registers the handler with `.toLayer(...)` (or collects
+ * `.handle(...)` values with `JobRegistry.add`); the handler's requirements become the
+ * layer's requirements, so a worker that lacks a service does not typecheck.
  *
  * ```ts
  * export const SendWelcome = Job.make("SendWelcome", {
@@ -17,12 +17,15 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Pipeable from "effect/Pipeable"
 import * as Schema from "effect/Schema"
-import type { JobInfo } from "./CurrentJob.ts"
+import type * as Scope from "effect/Scope"
+import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
 import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import { JobClient } from "./JobClient.ts"
+import * as JobRegistry from "./JobRegistry.ts"
 import type { EnqueueError, JobControl } from "./JobError.ts"
 import type { EnqueueResult, QueueStoreError } from "./QueueStore.ts"
 import * as RetryPolicy from "./RetryPolicy.ts"
@@ -120,7 +123,17 @@ export interface Job<
   readonly options: JobOptions<PayloadInput, S, Err>
   /** @internal */
   readonly codec: PayloadCodec
-  /** Attaches the handler (worker side); collect the result with `JobRegistry.layer`. */
+  /**
+   * Registers the handler (worker side): provide the layer to `JobWorker.layer` or the test
+   * kit. Registration layers merge: `Layer.mergeAll(A.toLayer(…), B.toLayer(…))` keeps both.
+   */
+  toLayer<Eff extends Effect.Effect<any, Err["Type"] | JobControl | EnqueueError | QueueStoreError, any> = never>(
+    handler: HandlerGenerator<P, S, Err, Eff>
+  ): Layer.Layer<JobRegistry.JobRegistry, never, Exclude<GeneratorRequirements<Eff>, CurrentJob | Scope.Scope>>
+  toLayer<R>(
+    handler: HandlerFunction<P, S, Err, R>
+  ): Layer.Layer<JobRegistry.JobRegistry, never, Exclude<R, CurrentJob | Scope.Scope>>
+  /** Attaches the handler without registering it; register several at once with `JobRegistry.add`. */
   handle<Eff extends Effect.Effect<any, Err["Type"] | JobControl | EnqueueError | QueueStoreError, any> = never>(
     handler: HandlerGenerator<P, S, Err, Eff>
   ): JobHandler<GeneratorRequirements<Eff>>
@@ -160,6 +173,9 @@ const JobProto = {
       ? Effect.fnUntraced(handler as (payload: unknown, info: JobInfo) => Generator<Effect.Effect<unknown>, unknown>)
       : handler
     return { job: this, run }
+  },
+  toLayer(this: Any, handler: (payload: unknown, info: JobInfo) => unknown) {
+    return JobRegistry.add(this.handle(handler as HandlerFunction<any, any, any, never>))
   },
   enqueue(this: Any, payload: unknown, options?: EnqueueOptions) {
     return JobClient.use((client) => client.enqueue(this, payload, options))

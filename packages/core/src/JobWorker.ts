@@ -33,10 +33,11 @@ import * as IdCounts from "./internal/idCounts.ts"
 import * as Signal from "./internal/signal.ts"
 import * as JobEvents from "./JobEvents.ts"
 import type { ClaimedJob, Lease } from "./JobRecord.ts"
-import { JobRegistry } from "./JobRegistry.ts"
+import type { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
+import { fromContext } from "./internal/registry.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import { QueueStore } from "./QueueStore.ts"
 
@@ -224,7 +225,8 @@ export const make = (options: WorkerOptions = {}) =>
   Effect.gen(function* () {
     const config = yield* settings(options)
     const store = yield* QueueStore
-    const registry = yield* JobRegistry
+    const registry = fromContext(yield* Effect.context<JobRegistry>())
+    if (typeof registry === "string") return yield* new WorkerConfigError({ option: "handlers", message: registry })
     const processes = yield* ProcessRegistry
     const publish = yield* JobEvents.emitter
     const clock = yield* Clock.Clock

@@ -35,9 +35,9 @@ import { CurrentJob } from "./CurrentJob.ts"
 import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobError.ts"
 import type { JobEvent } from "./JobEvents.ts"
 import { type AttemptError, boundAttemptError, boundReason, type ClaimedJob, type Lease } from "./JobRecord.ts"
-import type { JobRegistry } from "./JobRegistry.ts"
 import * as JobSeries from "./internal/jobSeries.ts"
 import * as JobTracing from "./internal/jobTracing.ts"
+import type { Registry } from "./internal/registry.ts"
 import * as Middleware from "./Middleware.ts"
 import type { QueueStore, QueueStoreError } from "./QueueStore.ts"
 
@@ -50,7 +50,7 @@ export type Outcome = "succeeded" | "retried" | "dead" | "discarded" | "requeued
 /** What a processor needs. */
 export interface ProcessorOptions {
   readonly store: QueueStore["Service"]
-  readonly registry: JobRegistry["Service"]
+  readonly registry: Registry
   readonly middleware: ReadonlyArray<Middleware.JobMiddleware>
   /** Publishes lifecycle events; `undefined` when nobody listens (no `JobEvents` layer). */
   readonly publish: ((event: JobEvent) => void) | undefined
@@ -186,10 +186,11 @@ export const make = (options: ProcessorOptions) => {
   }
   const storeAck = (lease: Lease) => Effect.map(store.ack([lease]), (held) => held > 0)
 
-  // One context step per run, not one per concern (`annotateLogs`, then the registry's
+  // One context step per run, not one per concern (`annotateLogs`, then the handler's
   // services): every job's path. The job's log annotations go on top of the merged ones.
   const runContext = <R>(context: Context.Context<R>, job: ClaimedJob): Context.Context<R> => {
-    const merged = registry.withServices(context)
+    const handler = registry.get(job.name)
+    const merged = handler === undefined ? context : handler.withServices(context)
     const annotations = Context.get(merged, References.CurrentLogAnnotations)
     return Context.add(merged, References.CurrentLogAnnotations, { ...annotations, jobId: job.id, job: job.name })
   }
@@ -313,7 +314,7 @@ export const make = (options: ProcessorOptions) => {
             kill(
               job,
               `unknown job name ${JSON.stringify(job.name)}: no handler is registered for it on this worker; ` +
-                `add ${job.name}.handle(...) to JobRegistry.layer`
+                `provide ${job.name}.toLayer(...) to the worker`
             )
           )
         }

@@ -2,12 +2,11 @@
  * The test kit: jobs in memory, run inline, inspected by type. `@effect-jobs/core/testing`.
  *
  * Two modes, as in Sidekiq's testing helpers:
- * - fake (`JobsTest.layer`, or `JobsTest.layerWith(handlers)`): enqueued jobs wait in the
+ * - fake (`JobsTest.layer`, or `JobsTest.layerWith({ handlers })`): enqueued jobs wait in the
  *   in-memory store; assert on `enqueued(SendWelcome)`, then `drain` runs every job that is
  *   due, inline, in order.
- * - inline (`JobsTest.layerInline`, or `JobsTest.layerInlineWith(handlers)`): every enqueue
- *   runs the jobs due right away, so code under test sees the job's effects before the
- *   enqueue returns.
+ * - inline (`JobsTest.layerWith({ handlers, inline: true })`): every enqueue runs the jobs
+ *   due right away, so code under test sees the job's effects before the enqueue returns.
  *
  * Times come from `Clock`: under `it.effect`, `TestClock.adjust` makes scheduled jobs and
  * retries due.
@@ -19,7 +18,8 @@ import type * as Job from "./Job.ts"
 import * as JobClient from "./JobClient.ts"
 import * as JobEvents from "./JobEvents.ts"
 import type { StoredJob } from "./JobRecord.ts"
-import { JobRegistry } from "./JobRegistry.ts"
+import type { JobRegistry } from "./JobRegistry.ts"
+import { fromContext } from "./internal/registry.ts"
 import * as MemoryBackend from "./MemoryBackend.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
@@ -34,28 +34,43 @@ export const layer: Layer.Layer<JobClient.JobClient | QueueStore | ProcessRegist
 export type Services = JobClient.JobClient | QueueStore | ProcessRegistry | JobEvents.JobEvents
 
 /**
- * Fake mode with handlers: `layer` plus the given `JobRegistry` built over it, so handlers
- * may enqueue jobs through the same client and store.
+ * Test kit settings: the handlers under test, and whether enqueues run them at once.
  *
- * ```ts
- * it.effect("...", () => program.pipe(Effect.provide(JobsTest.layerWith(JobRegistry.layer(...)))))
- * ```
+ * @since 0.1.0
+ * @category models
  */
-export const layerWith = <E, R>(
-  handlers: Layer.Layer<JobRegistry, E, R>
-): Layer.Layer<Services | JobRegistry, E, Exclude<R, Services>> => handlers.pipe(Layer.provideMerge(layer))
+export interface LayerOptions<E, R> {
+  /** Registration layers (`SendWelcome.toLayer(...)`, `JobRegistry.add(...)`), merged as you like. */
+  readonly handlers: Layer.Layer<JobRegistry, E, R>
+  /**
+   * Inline mode: every enqueue made by the code under test runs the jobs that are due (and
+   * the jobs they enqueue) before it returns. Jobs scheduled for later run on a later
+   * enqueue or `drain`, once the clock has reached them. Default: fake mode (jobs wait for
+   * `drain`).
+   */
+  readonly inline?: boolean | undefined
+}
 
 /**
- * Inline mode with handlers: every enqueue made by the code under test runs the jobs that
- * are due (and the jobs they enqueue) before it returns. Jobs scheduled for later run on
- * a later enqueue or `drain`, once the clock has reached them.
+ * `layer` plus the given handlers, built over it so they may enqueue jobs through the same
+ * client and store.
+ *
+ * ```ts
+ * it.effect("...", () => program.pipe(Effect.provide(JobsTest.layerWith({ handlers: Handlers }))))
+ * it.effect("...", () => program.pipe(Effect.provide(JobsTest.layerWith({ handlers: Handlers, inline: true }))))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
  */
-export const layerInlineWith = <E, R>(
-  handlers: Layer.Layer<JobRegistry, E, R>
-): Layer.Layer<Services | JobRegistry, E, Exclude<R, Services>> =>
+export const layerWith = <E = never, R = never>(
+  options: LayerOptions<E, R>
+): Layer.Layer<Services | JobRegistry, E, Exclude<R, Services>> => {
+  const fake = options.handlers.pipe(Layer.provideMerge(layer))
   // provideMerge lets the inline client replace the fake one in the output; handlers keep
   // the fake client (the inline one needs the registry), and drain runs what they enqueue.
-  layerInline.pipe(Layer.provideMerge(layerWith(handlers)))
+  return options.inline === true ? layerInline.pipe(Layer.provideMerge(fake)) : fake
+}
 
 /** What `drain` did. */
 export interface DrainResult {
@@ -82,7 +97,8 @@ export const drain = (options?: {
 }): Effect.Effect<DrainResult, QueueStoreError, QueueStore | JobRegistry> =>
   Effect.gen(function* () {
     const store = yield* QueueStore
-    const registry = yield* JobRegistry
+    const registry = fromContext(yield* Effect.context<JobRegistry>())
+    if (typeof registry === "string") return yield* Effect.die(new Error(`JobsTest: ${registry}`))
     const publish = yield* JobEvents.emitter
     const run = Processor.make({ store, registry, middleware: options?.middleware ?? [], publish })
     const maxJobs = options?.maxJobs ?? 100_000
@@ -164,11 +180,9 @@ export const scheduled: Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError,
 export const get = (id: string): Effect.Effect<Option.Option<StoredJob>, QueueStoreError, QueueStore> =>
   QueueStore.use((store) => store.get(id))
 
-/**
- * Inline mode: the client drains right after each enqueue, so jobs (and the jobs they
- * enqueue) have run when `enqueue` returns. Provide it over `layer` and a `JobRegistry`.
- */
-export const layerInline: Layer.Layer<JobClient.JobClient, never, QueueStore | JobRegistry> = Layer.effect(
+// Inline mode: the client drains right after each enqueue, so jobs (and the jobs they
+// enqueue) have run when `enqueue` returns.
+const layerInline: Layer.Layer<JobClient.JobClient, never, QueueStore | JobRegistry> = Layer.effect(
   JobClient.JobClient,
   Effect.gen(function* () {
     const client = yield* JobClient.make()

@@ -53,7 +53,7 @@ describe("Job.make", () => {
       const seen: Array<unknown> = []
       yield* Notify.enqueue({ to: "ann@example.com", tags: ["a", "b"] })
       yield* JobsTest.drain().pipe(
-        Effect.provide(JobRegistry.layer(Notify.handle((payload) => Effect.sync(() => void seen.push(payload)))))
+        Effect.provide(JobRegistry.add(Notify.handle((payload) => Effect.sync(() => void seen.push(payload)))))
       )
       assert.deepStrictEqual(seen, [{ to: "ann@example.com", tags: ["a", "b"] }])
     }).pipe(Effect.provide(JobsTest.layer))
@@ -65,7 +65,7 @@ describe("Job.make", () => {
       const seen: Array<User> = []
       yield* Greet.enqueue(new User({ id: 1, email: "ann@example.com" }))
       yield* JobsTest.drain().pipe(
-        Effect.provide(JobRegistry.layer(Greet.handle((user) => Effect.sync(() => void seen.push(user)))))
+        Effect.provide(JobRegistry.add(Greet.handle((user) => Effect.sync(() => void seen.push(user)))))
       )
       assert.strictEqual(seen.length, 1)
       assert.instanceOf(seen[0], User)
@@ -115,9 +115,7 @@ class Mailer extends Context.Service<Mailer, { readonly send: (userId: number) =
 describe("typing", () => {
   it.effect("a handler's services become requirements of the registry layer and the worker", () =>
     Effect.gen(function* () {
-      const handlers = JobRegistry.layer(
-        SendWelcome.handle(({ userId }) => Mailer.use((mailer) => mailer.send(userId)))
-      )
+      const handlers = JobRegistry.add(SendWelcome.handle(({ userId }) => Mailer.use((mailer) => mailer.send(userId))))
       expectTypeOf(handlers).toEqualTypeOf<Layer.Layer<JobRegistry.JobRegistry, never, Mailer>>()
 
       const stores = MemoryBackend.layer()
@@ -174,7 +172,7 @@ describe("generator handlers", () => {
           yield* mailer.send(userId)
           return `reminded ${userId}`
         })
-        const handlers = JobRegistry.layer(handler)
+        const handlers = JobRegistry.add(handler)
         expectTypeOf(handlers).toEqualTypeOf<Layer.Layer<JobRegistry.JobRegistry, never, Mailer>>()
 
         const mailer = Layer.succeed(Mailer, Mailer.of({ send: (userId) => Effect.sync(() => void sent.push(userId)) }))

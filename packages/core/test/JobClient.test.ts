@@ -234,7 +234,7 @@ describe("payload validation", () => {
   it.effect("accepts a Date in a Schema.Date field and hands the worker a Date back", () => {
     const Remind = Job.make("Remind", { payload: { at: Schema.Date } })
     const seen: Array<Date> = []
-    const handlers = JobRegistry.layer(Remind.handle(({ at }) => Effect.sync(() => void seen.push(at))))
+    const handlers = JobRegistry.add(Remind.handle(({ at }) => Effect.sync(() => void seen.push(at))))
     return Effect.gen(function* () {
       const result = yield* Remind.enqueue({ at: new Date(86_400_000) })
       assert.strictEqual((yield* stored(result.id)).payload, '{"at":"1970-01-02T00:00:00.000Z"}')
@@ -242,20 +242,20 @@ describe("payload validation", () => {
       assert.strictEqual(seen.length, 1)
       assert.instanceOf(seen[0], Date)
       assert.strictEqual(seen[0]!.getTime(), 86_400_000)
-    }).pipe(Effect.provide(JobsTest.layerWith(handlers)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
   })
 
   it.effect("accepts a DateTime in a Schema.DateTimeUtc field and hands the worker a DateTime back", () => {
     const Remind = Job.make("Remind", { payload: { at: Schema.DateTimeUtc } })
     const seen: Array<DateTime.Utc> = []
-    const handlers = JobRegistry.layer(Remind.handle(({ at }) => Effect.sync(() => void seen.push(at))))
+    const handlers = JobRegistry.add(Remind.handle(({ at }) => Effect.sync(() => void seen.push(at))))
     return Effect.gen(function* () {
       yield* Remind.enqueue({ at: DateTime.makeUnsafe(86_400_000) })
       yield* JobsTest.drain()
       assert.strictEqual(seen.length, 1)
       assert.isTrue(DateTime.isDateTime(seen[0]))
       assert.strictEqual(DateTime.toEpochMillis(seen[0]!), 86_400_000)
-    }).pipe(Effect.provide(JobsTest.layerWith(handlers)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
   })
 })
 

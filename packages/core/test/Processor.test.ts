@@ -22,7 +22,7 @@ const Outcome = Job.make("Outcome", {
   retry: everyTenSeconds
 })
 
-const outcomeHandlers = JobRegistry.layer(
+const outcomeHandlers = JobRegistry.add(
   Outcome.handle(({ kind }) => {
     switch (kind) {
       case "succeed":
@@ -55,7 +55,7 @@ const Quota = Job.make("Quota", {
   retry: everyTenSeconds
 })
 
-const quotaHandlers = JobRegistry.layer(
+const quotaHandlers = JobRegistry.add(
   Quota.handle(({ kind }) => {
     if (kind === "fields") return Effect.fail(new QuotaExceeded({ account: "acme", limit: 100 }))
     if (kind === "plain") return Effect.die({ code: "E42" })
@@ -248,7 +248,7 @@ describe("Processor", () => {
 
   describe("retry limits", () => {
     const failing = <J extends Job.Job<string, any, any, any>>(job: J) =>
-      JobRegistry.layer(job.handle(() => Effect.fail(new MailerDown({ message: "down" }))))
+      JobRegistry.add(job.handle(() => Effect.fail(new MailerDown({ message: "down" }))))
 
     it.effect("retry: false sends the first failure to the dead set", () =>
       Effect.gen(function* () {
@@ -343,7 +343,7 @@ describe("Processor", () => {
     it.effect("go to the dead set with a reason and never block the jobs behind them", () =>
       Effect.gen(function* () {
         const ran: Array<number> = []
-        const handlers = JobRegistry.layer(Good.handle(({ n }) => Effect.sync(() => void ran.push(n))))
+        const handlers = JobRegistry.add(Good.handle(({ n }) => Effect.sync(() => void ran.push(n))))
         yield* Effect.gen(function* () {
           const store = yield* QueueStore.QueueStore
           yield* store.enqueue([
@@ -375,7 +375,7 @@ describe("Processor", () => {
     it.effect("name a string for a number field plainly and keep a 200 KB value out of the reason and the log", () =>
       Effect.gen(function* () {
         const lines: Array<string> = []
-        const handlers = JobRegistry.layer(Good.handle(() => Effect.void))
+        const handlers = JobRegistry.add(Good.handle(() => Effect.void))
         yield* Effect.gen(function* () {
           const store = yield* QueueStore.QueueStore
           yield* store.enqueue([
@@ -406,7 +406,7 @@ describe("Processor", () => {
   describe("middleware", () => {
     const Work = Job.make("Work", { payload: { fail: Schema.Boolean }, error: MailerDown })
     const workHandlers = (log: Array<string>) =>
-      JobRegistry.layer(
+      JobRegistry.add(
         Work.handle(({ fail }) =>
           Effect.suspend(() => {
             log.push("handler")
@@ -479,7 +479,7 @@ describe("Processor", () => {
       class Region extends Context.Service<Region, string>()("test/Region") {}
       const Greet = Job.make("Greet", { payload: { n: Schema.Number } })
       const heard: Array<string> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Greet.handle(() =>
           Effect.gen(function* () {
             heard.push(`${yield* Greeting} in ${yield* Region}`)
@@ -547,7 +547,7 @@ describe("Processor", () => {
     Effect.gen(function* () {
       const Flaky = Job.make("Flaky", { payload: {}, error: MailerDown, retry: everyTenSeconds })
       const seen: Array<CurrentJob.JobInfo> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Flaky.handle(() =>
           Effect.gen(function* () {
             const current = yield* CurrentJob.CurrentJob

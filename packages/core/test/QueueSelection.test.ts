@@ -98,7 +98,7 @@ describe("QueueSelection", () => {
       Effect.gen(function* () {
         const claimed: Array<string> = []
         const done = yield* Deferred.make<void>()
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Tick.handle((_, job) =>
             Effect.sync(() => {
               claimed.push(job.queue)
@@ -136,7 +136,7 @@ describe("QueueSelection", () => {
     it.effect("a strict worker drains the first queue before touching the next", () =>
       Effect.gen(function* () {
         const claimed: Array<string> = []
-        const handlers = JobRegistry.layer(Tick.handle((_, job) => Effect.sync(() => void claimed.push(job.queue))))
+        const handlers = JobRegistry.add(Tick.handle((_, job) => Effect.sync(() => void claimed.push(job.queue))))
         yield* Effect.gen(function* () {
           const payloads = Array.from({ length: 200 }, (_, n) => ({ n }))
           // Enqueued low first so FIFO order alone would not explain the result.
@@ -153,7 +153,7 @@ describe("QueueSelection", () => {
     it.effect("strict: true with weights drains in the given order too", () =>
       Effect.gen(function* () {
         const claimed: Array<string> = []
-        const handlers = JobRegistry.layer(Tick.handle((_, job) => Effect.sync(() => void claimed.push(job.queue))))
+        const handlers = JobRegistry.add(Tick.handle((_, job) => Effect.sync(() => void claimed.push(job.queue))))
         yield* Effect.gen(function* () {
           const payloads = Array.from({ length: 50 }, (_, n) => ({ n }))
           yield* Tick.enqueueMany(payloads, { queue: "b" })

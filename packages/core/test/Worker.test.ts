@@ -36,7 +36,7 @@ describe("Worker", () => {
       const runs = new Map<string, number>()
       let inFlight = 0
       let maxInFlight = 0
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(({ seconds }, job) =>
           Effect.gen(function* () {
             runs.set(job.id, (runs.get(job.id) ?? 0) + 1)
@@ -74,7 +74,7 @@ describe("Worker", () => {
       let inFlight = 0
       let maxInFlight = 0
       let finished = 0
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(({ seconds }) =>
           Effect.gen(function* () {
             inFlight++
@@ -106,7 +106,7 @@ describe("Worker", () => {
   it.effect("an idle worker wakes on a new enqueue without the clock moving", () =>
     Effect.gen(function* () {
       const ran: Array<number> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(() => Effect.flatMap(Clock.currentTimeMillis, (now) => Effect.sync(() => void ran.push(now))))
       )
       yield* Effect.gen(function* () {
@@ -125,7 +125,7 @@ describe("Worker", () => {
 
   it.effect("jobs arriving one at a time fill every slot without waiting for the poll interval", () =>
     Effect.gen(function* () {
-      const handlers = JobRegistry.layer(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
+      const handlers = JobRegistry.add(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
       yield* Effect.gen(function* () {
         // Two lanes of two slots: once the first lane is full, the second must take over the watch.
         const { worker } = yield* startWorker({ concurrency: 4, pollInterval: "1 hour" })
@@ -169,7 +169,7 @@ describe("Worker", () => {
           })
         )
       )
-    const handlers = JobRegistry.layer(Nap.handle(() => Effect.void))
+    const handlers = JobRegistry.add(Nap.handle(() => Effect.void))
 
     it.effect("a job's ack rides on the claim of the next job arriving within ackLinger, and goes alone after it", () =>
       Effect.gen(function* () {
@@ -242,7 +242,7 @@ describe("Worker", () => {
   it.effect("runs a scheduled job at its due time, not before", () =>
     Effect.gen(function* () {
       const ran: Array<{ readonly id: string; readonly at: number }> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle((_, job) =>
           Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.sync(() => void ran.push({ id: job.id, at })))
         )
@@ -277,7 +277,7 @@ describe("Worker", () => {
         let started = 0
         let ensured = 0
         let released = 0
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Stuck.handle(() =>
             Effect.scoped(
               Effect.gen(function* () {
@@ -337,7 +337,7 @@ describe("Worker", () => {
       Effect.gen(function* () {
         const Quick = Job.make("Quick", { payload: {}, timeout: "1 second" })
         let finished = 0
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Quick.handle(() => Effect.sleep(999).pipe(Effect.andThen(Effect.sync(() => void finished++))))
         )
         yield* Effect.gen(function* () {
@@ -356,7 +356,7 @@ describe("Worker", () => {
       Effect.gen(function* () {
         const finalized: Array<string> = []
         const finished: Array<string> = []
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Nap.handle(({ seconds }, job) =>
             Effect.sleep(`${seconds} seconds`).pipe(
               Effect.andThen(Effect.sync(() => void finished.push(job.id))),
@@ -422,7 +422,7 @@ describe("Worker", () => {
     it.effect("a requeued job runs again from the start on the next worker", () =>
       Effect.gen(function* () {
         const attempts: Array<number> = []
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Nap.handle(({ seconds }, job) =>
             Effect.sync(() => void attempts.push(job.attempt)).pipe(Effect.andThen(Effect.sleep(`${seconds} seconds`)))
           )
@@ -445,7 +445,7 @@ describe("Worker", () => {
 
     it.effect("shuts down at once when nothing runs", () =>
       Effect.gen(function* () {
-        const handlers = JobRegistry.layer(Nap.handle(() => Effect.void))
+        const handlers = JobRegistry.add(Nap.handle(() => Effect.void))
         yield* Effect.gen(function* () {
           const { stop } = yield* startWorker({ shutdownTimeout: "1 hour" })
           yield* settle
@@ -458,7 +458,7 @@ describe("Worker", () => {
     it.effect("a quiet worker finishes what it runs and claims nothing new", () =>
       Effect.gen(function* () {
         const finished: Array<string> = []
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Nap.handle(({ seconds }, job) =>
             Effect.sleep(`${seconds} seconds`).pipe(Effect.andThen(Effect.sync(() => void finished.push(job.id))))
           )
@@ -483,7 +483,7 @@ describe("Worker", () => {
   it.effect("reaps leases that ran out at start, not one reap interval later", () =>
     Effect.gen(function* () {
       const ran: Array<string> = []
-      const handlers = JobRegistry.layer(Nap.handle((_, job) => Effect.sync(() => void ran.push(job.id))))
+      const handlers = JobRegistry.add(Nap.handle((_, job) => Effect.sync(() => void ran.push(job.id))))
       yield* Effect.gen(function* () {
         const store = yield* QueueStore.QueueStore
         const { id } = yield* Nap.enqueue({ seconds: 0 })
@@ -508,7 +508,7 @@ describe("Worker", () => {
           : store.extendLeases(leases, millis)
       )
       const interrupted: Array<string> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(({ seconds }, job) =>
           Effect.sleep(`${seconds} seconds`).pipe(
             Effect.onInterrupt(() => Effect.sync(() => void interrupted.push(job.id)))
@@ -557,7 +557,7 @@ describe("Worker", () => {
       )
       const Stubborn = Job.make("Stubborn", { payload: {} })
       const runs: Array<number> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)),
         Stubborn.handle((_, job) =>
           Effect.suspend(() => {
@@ -595,7 +595,7 @@ describe("Worker", () => {
 
   it.effect("keeps its process registry entry fresh while it runs and removes it on shutdown", () =>
     Effect.gen(function* () {
-      const handlers = JobRegistry.layer(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
+      const handlers = JobRegistry.add(Nap.handle(({ seconds }) => Effect.sleep(`${seconds} seconds`)))
       yield* Effect.gen(function* () {
         const processes = yield* ProcessRegistry.ProcessRegistry
         const { stop, worker } = yield* startWorker({
@@ -642,7 +642,7 @@ describe("Worker", () => {
     Effect.gen(function* () {
       const Fine = Job.make("Fine", { payload: {} })
       const Broken = Job.make("Broken", { payload: {}, queue: "fragile", retry: 1 })
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Fine.handle(() => Effect.void),
         Broken.handle(() => Effect.die("broken"))
       )
@@ -688,7 +688,7 @@ describe("Worker", () => {
   describe("configuration", () => {
     const configError = (options: JobWorker.WorkerOptions) =>
       Effect.gen(function* () {
-        const handlers = JobRegistry.layer(Nap.handle(() => Effect.void))
+        const handlers = JobRegistry.add(Nap.handle(() => Effect.void))
         return yield* Effect.flip(startWorker(options)).pipe(Effect.provide(jobsLayer(handlers)))
       })
 

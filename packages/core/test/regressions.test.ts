@@ -48,7 +48,7 @@ describe("regressions", () => {
         let inFlight = 0
         let maxInFlight = 0
         let maxRunsOfOneJob = 0
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Nap.handle(({ seconds }, job) =>
             Effect.gen(function* () {
               const runs = (runsOf.get(job.id) ?? 0) + 1
@@ -97,7 +97,7 @@ describe("regressions", () => {
     Effect.gen(function* () {
       const SelfInterrupt = Job.make("SelfInterrupt", { payload: { n: Schema.Number }, retry: everyTenSeconds(2) })
       let runs = 0
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         SelfInterrupt.handle(() => Effect.sync(() => void runs++).pipe(Effect.andThen(Effect.interrupt)))
       )
       yield* Effect.gen(function* () {
@@ -128,7 +128,7 @@ describe("regressions", () => {
     Effect.gen(function* () {
       const Poison = Job.make("Poison", { payload: { n: Schema.Number }, retry: everyTenSeconds(2) })
       let runs = 0
-      const handlers = JobRegistry.layer(Poison.handle(() => Effect.sync(() => void runs++)))
+      const handlers = JobRegistry.add(Poison.handle(() => Effect.sync(() => void runs++)))
       yield* Effect.gen(function* () {
         const store = yield* QueueStore.QueueStore
         const { id } = yield* Poison.enqueue({ n: 1 })
@@ -161,7 +161,7 @@ describe("regressions", () => {
         let throwerRuns = 0
         let wrappedRuns = 0
         let middlewareThrows = 0
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Thrower.handle((): Effect.Effect<void> => {
             throwerRuns++
             throw new Error("template missing")
@@ -210,7 +210,7 @@ describe("regressions", () => {
           )
       }))
       let runs = 0
-      const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))
+      const handlers = JobRegistry.add(Nap.handle(() => Effect.sync(() => void runs++)))
       yield* Effect.gen(function* () {
         const take = yield* recordEvents
         const { id } = yield* Nap.enqueue({ seconds: 0 })
@@ -243,7 +243,7 @@ describe("regressions", () => {
           })
       }))
       let runs = 0
-      const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))
+      const handlers = JobRegistry.add(Nap.handle(() => Effect.sync(() => void runs++)))
       yield* Effect.gen(function* () {
         const take = yield* recordEvents
         const ids: Array<string> = []
@@ -276,7 +276,7 @@ describe("regressions", () => {
               : store.ackAndClaim(acks, options)
         }))
         let runs = 0
-        const handlers = JobRegistry.layer(Nap.handle(() => Effect.sync(() => void runs++)))
+        const handlers = JobRegistry.add(Nap.handle(() => Effect.sync(() => void runs++)))
         yield* Effect.gen(function* () {
           const take = yield* recordEvents
           const { id } = yield* Nap.enqueue({ seconds: 0 })
@@ -308,7 +308,7 @@ describe("regressions", () => {
       class Tenant extends Context.Service<Tenant, string>()("regressions/Tenant") {}
       const Greet = Job.make("Greet", { payload: { n: Schema.Number } })
       const seen: Array<{ tenant: string; span: string; annotations: Record<string, unknown> }> = []
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Greet.handle(() =>
           Effect.gen(function* () {
             const span = yield* Effect.option(Effect.currentSpan)
@@ -345,7 +345,7 @@ describe("regressions", () => {
     Effect.gen(function* () {
       let opened = 0
       let released = 0
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         Nap.handle(({ seconds }) =>
           Effect.acquireRelease(
             Effect.sync(() => void opened++),
@@ -372,7 +372,7 @@ describe("regressions", () => {
     "shutdown with a handler stuck in an uninterruptible section ends after shutdownTimeout plus the stop grace, leaving the job leased",
     () =>
       Effect.gen(function* () {
-        const handlers = JobRegistry.layer(Nap.handle(() => Effect.uninterruptible(Effect.sleep("1 hour"))))
+        const handlers = JobRegistry.add(Nap.handle(() => Effect.uninterruptible(Effect.sleep("1 hour"))))
         yield* Effect.gen(function* () {
           const { id } = yield* Nap.enqueue({ seconds: 3600 })
           const { stop } = yield* startWorker({ shutdownTimeout: "200 millis" })
@@ -400,7 +400,7 @@ describe("regressions", () => {
       const followed: Array<number> = []
       // Compile-time half: `FollowUp.enqueue` fails with EnqueueError | QueueStoreError, which
       // SendWelcome's `error` schema does not list; the handler must still typecheck.
-      const handlers = JobRegistry.layer(
+      const handlers = JobRegistry.add(
         SendWelcome.handle(({ userId }) => FollowUp.enqueue({ userId }).pipe(Effect.asVoid)),
         FollowUp.handle(({ userId }) => Effect.sync(() => void followed.push(userId)))
       )
@@ -409,7 +409,7 @@ describe("regressions", () => {
         const result = yield* JobsTest.drain()
         assert.strictEqual(result.succeeded, 2)
         assert.deepStrictEqual(followed, [7])
-      }).pipe(Effect.provide(JobsTest.layerWith(handlers)))
+      }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
     })
   )
 })

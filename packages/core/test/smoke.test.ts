@@ -8,7 +8,7 @@ const Hello = Job.make("Hello", { payload: { n: Schema.Number } })
 it.effect("a worker runs enqueued jobs", () =>
   Effect.gen(function* () {
     const seen: Array<number> = []
-    const handlers = JobRegistry.layer(Hello.handle(({ n }) => Effect.sync(() => void seen.push(n))))
+    const handlers = JobRegistry.add(Hello.handle(({ n }) => Effect.sync(() => void seen.push(n))))
     const stores = MemoryBackend.layer()
     const client = JobClient.layer().pipe(Layer.provide(stores))
     yield* Effect.scoped(

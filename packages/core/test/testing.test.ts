@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Job, JobRegistry, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
@@ -18,7 +18,7 @@ const Flaky = Job.make("Flaky", {
 const makeHandlers = () => {
   const welcomed: Array<number> = []
   const flakyRuns: Array<number> = []
-  const layer = JobRegistry.layer(
+  const layer = JobRegistry.add(
     SendWelcome.handle(({ userId }) => Effect.sync(() => void welcomed.push(userId))),
     // a job that enqueues another job
     SignUp.handle(({ userId }) =>
@@ -56,7 +56,7 @@ describe("fake mode", () => {
         [{ userId: 3 }]
       )
       assert.deepStrictEqual(welcomed, [])
-    }).pipe(Effect.provide(JobsTest.layerWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer })))
   })
 
   it.effect("drain runs due jobs inline, including jobs enqueued by jobs", () => {
@@ -70,7 +70,7 @@ describe("fake mode", () => {
       assert.strictEqual(result.ran.length, 4)
       assert.deepStrictEqual(yield* JobsTest.enqueued(SignUp), [])
       assert.deepStrictEqual(yield* JobsTest.enqueued(SendWelcome), [])
-    }).pipe(Effect.provide(JobsTest.layerWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer })))
   })
 
   it.effect("runs scheduled jobs only once the clock reaches them", () => {
@@ -86,7 +86,7 @@ describe("fake mode", () => {
       yield* JobsTest.drain()
       assert.deepStrictEqual(welcomed, [1])
       assert.strictEqual((yield* JobsTest.scheduled).length, 0)
-    }).pipe(Effect.provide(JobsTest.layerWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer })))
   })
 
   it.effect("puts a failing job in retries, then in dead once its retries are spent", () => {
@@ -117,33 +117,30 @@ describe("fake mode", () => {
       assert.strictEqual(dead?.errors.length, 3)
       assert.include(dead?.deadReason, "retries exhausted after 3 attempts")
       assert.deepStrictEqual(flakyRuns, [1, 2, 3])
-    }).pipe(Effect.provide(JobsTest.layerWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer })))
   })
 
   it.effect("stops a job that keeps enqueueing itself after maxJobs", () => {
     const Loop = Job.make("Loop", { payload: {} })
-    const layer = JobRegistry.layer(Loop.handle(() => Loop.enqueue({}).pipe(Effect.asVoid, Effect.orDie)))
+    const layer = JobRegistry.add(Loop.handle(() => Loop.enqueue({}).pipe(Effect.asVoid, Effect.orDie)))
     return Effect.gen(function* () {
       yield* Loop.enqueue({})
       const result = yield* JobsTest.drain({ maxJobs: 5 })
       assert.strictEqual(result.ran.length, 5)
       assert.strictEqual((yield* JobsTest.enqueued(Loop)).length, 1)
-    }).pipe(Effect.provide(JobsTest.layerWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer })))
   })
 })
 
 describe("inline mode", () => {
   it.effect("runs a job before enqueue returns", () => {
     const welcomed: Array<number> = []
-    const handlers = JobRegistry.layer(
-      SendWelcome.handle(({ userId }) => Effect.sync(() => void welcomed.push(userId)))
-    )
-    const inline = JobsTest.layerInline.pipe(Layer.provide(handlers), Layer.provideMerge(JobsTest.layer))
+    const handlers = JobRegistry.add(SendWelcome.handle(({ userId }) => Effect.sync(() => void welcomed.push(userId))))
     return Effect.gen(function* () {
       yield* SendWelcome.enqueue({ userId: 1, signedUpAt: new Date(0) })
       assert.deepStrictEqual(welcomed, [1])
       assert.deepStrictEqual(yield* JobsTest.enqueued(SendWelcome), [])
-    }).pipe(Effect.provide(inline))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers, inline: true })))
   })
 
   it.effect("runs the jobs a job enqueues before enqueue returns", () => {
@@ -152,7 +149,7 @@ describe("inline mode", () => {
       yield* SignUp.enqueue({ userId: 1 })
       assert.deepStrictEqual(welcomed, [1])
       assert.deepStrictEqual(yield* JobsTest.enqueued(SendWelcome), [])
-    }).pipe(Effect.provide(JobsTest.layerInlineWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer, inline: true })))
   })
 
   it.effect("leaves scheduled jobs for a later drain once the clock reaches them", () => {
@@ -163,6 +160,6 @@ describe("inline mode", () => {
       yield* TestClock.adjust("1 minute")
       yield* JobsTest.drain()
       assert.deepStrictEqual(welcomed, [1])
-    }).pipe(Effect.provide(JobsTest.layerInlineWith(layer)))
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: layer, inline: true })))
   })
 })

@@ -38,7 +38,7 @@ const get = (id: string) =>
 describe("tracing", () => {
   it.effect("runs a job under the span that enqueued it: claim, run and settle, with the job's attributes", () => {
     const { named, tracer } = recordingTracer()
-    const handlers = JobRegistry.layer(Greet.handle(({ to }) => Effect.withSpan(Effect.log(`hi ${to}`), "send-mail")))
+    const handlers = JobRegistry.add(Greet.handle(({ to }) => Effect.withSpan(Effect.log(`hi ${to}`), "send-mail")))
     return Effect.gen(function* () {
       const { id } = yield* Greet.enqueue({ to: "ada" }).pipe(Effect.withSpan("POST /signup"))
       yield* startWorker({ queues: ["mail"], concurrency: 2 })
@@ -83,7 +83,7 @@ describe("tracing", () => {
   it.effect("ends a failed run's span with the failure and gives each attempt its own run and settle spans", () => {
     const { named, tracer } = recordingTracer()
     let runs = 0
-    const handlers = JobRegistry.layer(
+    const handlers = JobRegistry.add(
       Greet.handle(() => {
         runs++
         return runs === 1 ? Effect.fail(new MailerDown({ message: "smtp timeout" })) : Effect.void
@@ -131,7 +131,7 @@ describe("tracing", () => {
       assert.strictEqual(parentId(settleSpan!), enqueue!.spanId)
       assert.strictEqual(settleSpan!.attributes.get("job.outcome"), "dead")
       assert.strictEqual((yield* get(id))?.state, "dead")
-    }).pipe(Effect.provide(jobsLayer(JobRegistry.layer(Greet.handle(() => Effect.void)))), Effect.withTracer(tracer))
+    }).pipe(Effect.provide(jobsLayer(JobRegistry.add(Greet.handle(() => Effect.void)))), Effect.withTracer(tracer))
   })
 
   it.effect("stores the enqueuing span's traceparent with the job, and nothing when no tracer is installed", () => {
@@ -151,7 +151,7 @@ describe("tracing", () => {
       for (const { id } of many) {
         assert.strictEqual((yield* get(id))?.trace, `00-${batch!.traceId}-${batch!.spanId}-01`)
       }
-    }).pipe(Effect.provide(jobsLayer(JobRegistry.layer(Greet.handle(() => Effect.void)))))
+    }).pipe(Effect.provide(jobsLayer(JobRegistry.add(Greet.handle(() => Effect.void)))))
   })
 
   it.effect("exports the job's spans through Effect's OTLP tracer as one trace", () => {
@@ -164,7 +164,7 @@ describe("tracing", () => {
       Layer.provide(Layer.succeed(HttpClient.HttpClient, collector)),
       Layer.provide(OtlpSerialization.layerJson)
     )
-    const handlers = JobRegistry.layer(Greet.handle(() => Effect.void))
+    const handlers = JobRegistry.add(Greet.handle(() => Effect.void))
     return Effect.gen(function* () {
       const { id } = yield* Effect.scoped(
         Effect.gen(function* () {

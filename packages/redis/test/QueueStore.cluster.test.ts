@@ -171,7 +171,7 @@ describe("Redis Cluster", () => {
 
         const total = 300
         const runs = new Map<number, number>()
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Work.handle(({ n }) =>
             Effect.sync(() => {
               runs.set(n, (runs.get(n) ?? 0) + 1)

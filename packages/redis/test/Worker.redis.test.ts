@@ -20,7 +20,7 @@ describe("Worker on Redis", () => {
         const runs = new Map<number, number>()
         let inFlight = 0
         let maxInFlight = 0
-        const handlers = JobRegistry.layer(
+        const handlers = JobRegistry.add(
           Work.handle(({ n }) =>
             Effect.gen(function* () {
               inFlight++
@@ -61,7 +61,7 @@ describe("Worker on Redis", () => {
   it.live("reaps leases that ran out when it starts, not one reap interval later", () =>
     Effect.gen(function* () {
       const ran: Array<number> = []
-      const handlers = JobRegistry.layer(Work.handle(({ n }) => Effect.sync(() => void ran.push(n))))
+      const handlers = JobRegistry.add(Work.handle(({ n }) => Effect.sync(() => void ran.push(n))))
       const backend = RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true })
       yield* Effect.gen(function* () {
         const store = yield* QueueStore.QueueStore

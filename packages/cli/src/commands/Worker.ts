@@ -105,7 +105,7 @@ export const command = Command.make("worker", flags, (options) =>
           Effect.mapError((error) => failed(`worker: ${error.message}`))
         )
         const info = yield* worker.info
-        const names = (yield* JobRegistry.JobRegistry).names
+        const names = yield* JobRegistry.names
         yield* Effect.logInfo(
           `worker ${worker.id} started: ${names.length > 5 ? `${names.length} jobs` : names.join(", ")} on ` +
             `${info.queues.map((q) => (info.strict ? q.name : `${q.name}(${q.weight})`)).join(", ")}` +

@@ -25,7 +25,7 @@ export const Work = Job.make("Work", {
   retry: Schedule.spaced("200 millis")
 })
 
-const handlers = JobRegistry.layer(
+const handlers = JobRegistry.add(
   Work.handle(({ millis, n }) =>
     Effect.gen(function* () {
       const io = yield* IoRedis.IoRedis

@@ -1,0 +1,102 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
+import { Job, JobClient, JobRegistry, JobWorker, MemoryBackend } from "../src/index.ts"
+import * as JobsTest from "../src/testing.ts"
+
+const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
+const ImportRow = Job.make("ImportRow", { payload: { row: Schema.Number } })
+const ChargeCard = Job.make("ChargeCard", { payload: { cents: Schema.Number } })
+
+/** A service two registration layers are each given their own implementation of. */
+class Greeting extends Context.Service<Greeting, { readonly word: string }>()("test/Greeting") {}
+
+/** Three registration layers, each from its own "module", in the three forms a handler takes. */
+const threeModules = (ran: Array<string>) =>
+  [
+    SendWelcome.toLayer(({ userId }) => Effect.sync(() => void ran.push(`SendWelcome ${userId}`))),
+    ImportRow.toLayer(function* ({ row }) {
+      yield* Effect.sync(() => void ran.push(`ImportRow ${row}`))
+    }),
+    JobRegistry.add(ChargeCard.handle(({ cents }) => Effect.sync(() => void ran.push(`ChargeCard ${cents}`))))
+  ] as const
+
+const enqueueOneOfEach = Effect.gen(function* () {
+  yield* SendWelcome.enqueue({ userId: 1 })
+  yield* ImportRow.enqueue({ row: 2 })
+  yield* ChargeCard.enqueue({ cents: 3 })
+})
+
+describe("JobRegistry", () => {
+  it.effect("a worker runs the handlers of three merged registration layers", () =>
+    Effect.gen(function* () {
+      const ran: Array<string> = []
+      const handlers = Layer.mergeAll(...threeModules(ran))
+      const stores = MemoryBackend.layer()
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(JobWorker.layer({ concurrency: 3 }).pipe(Layer.provide(handlers)))
+          yield* enqueueOneOfEach
+          for (let i = 0; i < 100 && ran.length < 3; i++) yield* TestClock.adjust("10 millis")
+          assert.lengthOf(yield* JobsTest.dead, 0)
+        }).pipe(Effect.provide(Layer.merge(JobClient.layer(), stores).pipe(Layer.provideMerge(stores))))
+      )
+      assert.sameMembers(ran, ["SendWelcome 1", "ImportRow 2", "ChargeCard 3"])
+    })
+  )
+
+  it.effect("the test kit runs the handlers of three merged registration layers", () => {
+    const ran: Array<string> = []
+    return Effect.gen(function* () {
+      yield* enqueueOneOfEach
+      const result = yield* JobsTest.drain()
+      assert.strictEqual(result.succeeded, 3)
+      assert.deepStrictEqual(ran, ["SendWelcome 1", "ImportRow 2", "ChargeCard 3"])
+      assert.sameMembers([...(yield* JobRegistry.names)], ["SendWelcome", "ImportRow", "ChargeCard"])
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers: Layer.mergeAll(...threeModules(ran)) })))
+  })
+
+  it.effect("each registration layer keeps the services it was built with", () => {
+    const said: Array<string> = []
+    const say = (name: string) => Greeting.use(({ word }) => Effect.sync(() => void said.push(`${name}: ${word}`)))
+    const handlers = Layer.mergeAll(
+      SendWelcome.toLayer(() => say("SendWelcome")).pipe(Layer.provide(Layer.succeed(Greeting, { word: "hello" }))),
+      ImportRow.toLayer(() => say("ImportRow")).pipe(Layer.provide(Layer.succeed(Greeting, { word: "bonjour" })))
+    )
+    return Effect.gen(function* () {
+      yield* SendWelcome.enqueue({ userId: 1 })
+      yield* ImportRow.enqueue({ row: 2 })
+      yield* JobsTest.drain()
+      assert.deepStrictEqual(said, ["SendWelcome: hello", "ImportRow: bonjour"])
+    }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
+  })
+
+  it.effect("a worker given two handlers of one job refuses to start, naming the job", () =>
+    Effect.gen(function* () {
+      const handlers = Layer.mergeAll(
+        SendWelcome.toLayer(() => Effect.void),
+        SendWelcome.toLayer(() => Effect.log("the other one"))
+      )
+      const exit = yield* Effect.scoped(
+        Layer.build(JobWorker.layer().pipe(Layer.provide(handlers), Layer.provide(MemoryBackend.layer())))
+      ).pipe(Effect.exit)
+      assert.isTrue(Exit.isFailure(exit))
+      const error = Exit.isFailure(exit) ? exit.cause.toString() : ""
+      assert.include(error, "two handlers are registered for SendWelcome")
+    })
+  )
+
+  it.effect("one registration given two handlers of one job fails to build", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.scoped(
+        Layer.build(
+          JobRegistry.add(
+            SendWelcome.handle(() => Effect.void),
+            SendWelcome.handle(() => Effect.void)
+          )
+        )
+      ).pipe(Effect.exit)
+      assert.isTrue(Exit.isFailure(exit))
+    })
+  )
+})
