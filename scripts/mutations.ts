@@ -97,15 +97,15 @@ export const mutations: ReadonlyArray<Mutation> = [
   },
   {
     id: "enqueueMany-reversed",
-    what: "JobsClient.enqueueMany returns the ids reversed",
+    what: "PromiseClient.enqueueMany returns the ids reversed",
     edits: [
       {
-        file: core("JobsClient.ts"),
+        file: core("PromiseClient.ts"),
         find: "results.map((result) => result.id)",
         replace: "results.map((result) => result.id).reverse()"
       }
     ],
-    tests: ["packages/core/test/JobsClient.test.ts"]
+    tests: ["packages/core/test/PromiseClient.test.ts"]
   },
 
   // The guarantees the conformance suite, the fault tests and the CLI tests hold since.
@@ -228,7 +228,7 @@ export const mutations: ReadonlyArray<Mutation> = [
   {
     id: "worker-keeps-lost-lease",
     what: "the worker no longer stops a run whose lease it lost",
-    edits: [{ file: core("Worker.ts"), find: "yield* Effect.forkDetach(stop(slot))", replace: "" }],
+    edits: [{ file: core("JobWorker.ts"), find: "yield* Effect.forkDetach(stop(slot))", replace: "" }],
     tests: ["packages/core/test/Worker.test.ts"]
   },
   {

@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Job, JobClient, JobRegistry, Worker } from "@effect-jobs/core"
+import { Job, JobClient, JobRegistry, JobWorker } from "@effect-jobs/core"
 import { Effect, Layer, Option, Schema, Tracer } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
 import { waitUntil } from "./helpers/effects.ts"
@@ -33,7 +33,7 @@ describe("tracing on Redis", () => {
       const producer = recordingTracer()
       const consumer = recordingTracer()
       const ran: Array<string> = []
-      const handlers = JobRegistry.layer(Greet.handle(({ to }) => Effect.sync(() => void ran.push(to))))
+      const handlers = JobRegistry.add(Greet.handle(({ to }) => Effect.sync(() => void ran.push(to))))
 
       const { id } = yield* Greet.enqueue({ to: "ada" }).pipe(
         Effect.withSpan("POST /signup"),
@@ -41,7 +41,7 @@ describe("tracing on Redis", () => {
         Effect.withTracer(producer.tracer)
       )
       yield* Effect.gen(function* () {
-        yield* Layer.build(Worker.layer({ concurrency: 1 }).pipe(Layer.provide(handlers)))
+        yield* Layer.build(JobWorker.layer({ concurrency: 1 }).pipe(Layer.provide(handlers)))
         yield* waitUntil(
           () => consumer.spans.some((span) => span.name === "JobWorker.settle" && span.status._tag === "Ended"),
           5_000
