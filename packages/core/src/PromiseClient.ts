@@ -78,14 +78,50 @@ interface Pending {
 }
 
 /**
- * Builds the facade over a layer providing a `QueueStore` (and optionally `JobEvents`).
- * Rejects with the layer's error if it cannot be built (the runtime is then released).
+ * Builds the facade over a layer providing a `QueueStore` (and optionally `JobEvents`), on a
+ * runtime of its own that `close()` releases. Rejects with the layer's error if it cannot be
+ * built (the runtime is then released).
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = async <E>(
   layer: Layer.Layer<QueueStore, E>,
   options?: PromiseClientOptions
 ): Promise<PromiseClient> => {
   const runtime = ManagedRuntime.make(layer, { memoMap: options?.memoMap })
+  try {
+    return await build(runtime, options, () => runtime.dispose())
+  } catch (error) {
+    await runtime.dispose()
+    throw error
+  }
+}
+
+/**
+ * Builds the facade on the app's own runtime (one that provides a `QueueStore`), so the
+ * promise side shares the app's store connections, `JobEvents` and metrics instead of
+ * opening its own. `close()` waits for the enqueues already issued and leaves the runtime
+ * running: disposing it stays with its owner.
+ *
+ * ```ts
+ * const runtime = ManagedRuntime.make(Layer.mergeAll(AppLayer, RedisBackend.layer({ url })))
+ * const jobs = await PromiseClient.fromRuntime(runtime)
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromRuntime = <E>(
+  runtime: ManagedRuntime.ManagedRuntime<QueueStore, E>,
+  options?: Omit<PromiseClientOptions, "memoMap">
+): Promise<PromiseClient> => build(runtime, options, () => Promise.resolve())
+
+const build = async <E>(
+  runtime: ManagedRuntime.ManagedRuntime<QueueStore, E>,
+  options: PromiseClientOptions | undefined,
+  release: () => Promise<void>
+): Promise<PromiseClient> => {
   const batchSize = Math.max(1, options?.batchSize ?? 1000)
 
   const run = <A, Err>(effect: Effect.Effect<A, Err, QueueStore>): Promise<A> =>
@@ -99,62 +135,56 @@ export const make = async <E>(
       })
     })
 
-  let client: JobClient.JobClient["Service"]
-  try {
-    const store = await run(
-      Effect.gen(function* () {
-        return yield* QueueStore
-      })
-    )
-
-    // The batcher: single-job writes issued in the same tick are flushed as one store call.
-    let pending: Array<Pending> = []
-    let scheduled = false
-    const flush = () => {
-      scheduled = false
-      const batch = pending
-      pending = []
-      for (let start = 0; start < batch.length; ) {
-        const group: Array<Pending> = []
-        const jobs: Array<NewJob> = []
-        while (start < batch.length && (group.length === 0 || jobs.length + batch[start]!.jobs.length <= batchSize)) {
-          const entry = batch[start++]!
-          group.push(entry)
-          jobs.push(...entry.jobs)
-        }
-        runtime.runCallback(store.enqueue(jobs), {
-          onExit: (exit) => {
-            let offset = 0
-            for (const entry of group) {
-              const count = entry.jobs.length
-              const from = offset
-              offset += count
-              entry.resume(
-                Exit.isSuccess(exit)
-                  ? Effect.succeed(exit.value.slice(from, from + count))
-                  : Effect.failCause(exit.cause as Cause.Cause<QueueStoreError>) // the layer is built by now
-              )
-            }
-          }
-        })
-      }
-    }
-    const batched = QueueStore.of({
-      ...store,
-      enqueue: (jobs) =>
-        Effect.callback<ReadonlyArray<EnqueueResult>, QueueStoreError>((resume) => {
-          pending.push({ jobs, resume })
-          if (!scheduled) {
-            scheduled = true
-            nextTick(flush)
-          }
-        })
+  const store = await run(
+    Effect.gen(function* () {
+      return yield* QueueStore
     })
-    client = await run(JobClient.make(options).pipe(Effect.provideService(QueueStore, batched)))
-  } catch (error) {
-    await runtime.dispose()
-    throw error
+  )
+
+  // The batcher: single-job writes issued in the same tick are flushed as one store call.
+  let pending: Array<Pending> = []
+  let scheduled = false
+  const flush = () => {
+    scheduled = false
+    const batch = pending
+    pending = []
+    for (let start = 0; start < batch.length; ) {
+      const group: Array<Pending> = []
+      const jobs: Array<NewJob> = []
+      while (start < batch.length && (group.length === 0 || jobs.length + batch[start]!.jobs.length <= batchSize)) {
+        const entry = batch[start++]!
+        group.push(entry)
+        jobs.push(...entry.jobs)
+      }
+      runtime.runCallback(store.enqueue(jobs), {
+        onExit: (exit) => {
+          let offset = 0
+          for (const entry of group) {
+            const count = entry.jobs.length
+            const from = offset
+            offset += count
+            entry.resume(
+              Exit.isSuccess(exit)
+                ? Effect.succeed(exit.value.slice(from, from + count))
+                : Effect.failCause(exit.cause as Cause.Cause<QueueStoreError>) // the layer is built by now
+            )
+          }
+        }
+      })
+    }
   }
+  const batched = QueueStore.of({
+    ...store,
+    enqueue: (jobs) =>
+      Effect.callback<ReadonlyArray<EnqueueResult>, QueueStoreError>((resume) => {
+        pending.push({ jobs, resume })
+        if (!scheduled) {
+          scheduled = true
+          nextTick(flush)
+        }
+      })
+  })
+  const client = await run(JobClient.make(options).pipe(Effect.provideService(QueueStore, batched)))
 
   let closed: Promise<void> | undefined
   const inFlight = new Set<Promise<unknown>>()
@@ -172,7 +202,7 @@ export const make = async <E>(
     enqueueMany: (job, payloads, opts) =>
       track(Effect.map(client.enqueueMany(job, payloads, opts), (results) => results.map((result) => result.id))),
     close: () => {
-      closed ??= Promise.allSettled(inFlight).then(() => runtime.dispose())
+      closed ??= Promise.allSettled(inFlight).then(release)
       return closed
     }
   }

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema } from "effect"
+import { Effect, Layer, ManagedRuntime, Option, Schema } from "effect"
 import { Job, JobError, PromiseClient, QueueStore } from "../src/index.ts"
 
 const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
@@ -27,6 +27,30 @@ const countingStore = (calls: Array<number>, released: { value: boolean } = { va
   )
 
 describe("PromiseClient (promise facade)", () => {
+  it("fromRuntime shares the app's runtime and store, and close leaves that runtime running", async () => {
+    const calls: Array<number> = []
+    const released = { value: false }
+    const runtime = ManagedRuntime.make(countingStore(calls, released))
+    try {
+      const jobs = await PromiseClient.fromRuntime(runtime)
+      const id = await jobs.enqueue(SendWelcome, { userId: 1 })
+      await jobs.close()
+      // The app's own effects see the job in the same store, and the runtime still runs them.
+      const stored = await runtime.runPromise(QueueStore.QueueStore.use((store) => store.get(id)))
+      assert.strictEqual(Option.getOrThrow(stored).payload, JSON.stringify({ userId: 1 }))
+      assert.deepStrictEqual(calls, [1])
+      assert.isFalse(released.value)
+      const error = await jobs.enqueue(SendWelcome, { userId: 2 }).then(
+        () => undefined,
+        (e: unknown) => e
+      )
+      assert.instanceOf(error, PromiseClient.PromiseClientClosed)
+    } finally {
+      await runtime.dispose()
+    }
+    assert.isTrue(released.value)
+  })
+
   it("enqueues a typed job and resolves to its id; the job is in the store", async () => {
     const calls: Array<number> = []
     const layer = countingStore(calls)
