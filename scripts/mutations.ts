@@ -84,7 +84,7 @@ export const mutations: ReadonlyArray<Mutation> = [
     id: "retryNow-keeps-attempt",
     what: "retryNow-4.lua keeps the attempt count of a dead job",
     edits: [{ file: lua("retryNow-4.lua"), find: "m.attempt = 0", replace: "" }],
-    tests: [cliRedis, conformanceRedis]
+    tests: [conformanceRedis, cliRedis]
   },
   {
     id: "no-wake-on-reap-and-retryNow",

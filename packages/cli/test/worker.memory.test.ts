@@ -22,6 +22,7 @@ describe("worker on the in-memory store", () => {
     assert.isTrue(messages.some((m) => m.startsWith("no --redis or REDIS_URL: running on the in-memory store")))
     assert.isTrue(messages.some((m) => /^worker \S+ started: Greet, Slow on default/.test(m)))
     const started = logs.filter((log) => log.annotations?.event === "Started")
+    assert.isAtLeast(started.length, 2, "a Started line per run")
     assert.isTrue(started.every((log) => log.level === "DEBUG" && log.annotations.job !== undefined))
     assert.strictEqual(logs.filter((log) => log.annotations?.event === "Succeeded").length, 2)
     assert.strictEqual(messages[messages.length - 1], "worker stopped")

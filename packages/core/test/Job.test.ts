@@ -190,18 +190,20 @@ describe("generator handlers", () => {
         assert.strictEqual((yield* JobsTest.retries).length, 0)
       }).pipe(Effect.provide(JobsTest.layer))
   )
-
-  it("a generator handler must fail only with the job's declared errors and return its success type", () => {
-    class Unexpected extends Schema.TaggedError<Unexpected>()("Unexpected", {}) {}
-    // @ts-expect-error Unexpected is not among Remind's errors
-    Remind.handle(function* () {
-      yield* new Unexpected()
-      return "done"
-    })
-    // @ts-expect-error Remind succeeds with a string
-    Remind.handle(function* () {
-      yield* Effect.void
-      return 42
-    })
-  })
 })
+
+// Type test (checked by `npm run check`, never run): a generator handler must fail only with
+// the job's declared errors and return its success type.
+export const generatorHandlersAreTyped = () => {
+  class Unexpected extends Schema.TaggedError<Unexpected>()("Unexpected", {}) {}
+  // @ts-expect-error Unexpected is not among Remind's errors
+  Remind.handle(function* () {
+    yield* new Unexpected()
+    return "done"
+  })
+  // @ts-expect-error Remind succeeds with a string
+  Remind.handle(function* () {
+    yield* Effect.void
+    return 42
+  })
+}

@@ -4,8 +4,12 @@ import { Job, JobError, PromiseClient, QueueStore } from "../src/index.ts"
 
 const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
 
-/** A memory store that records the size of every `enqueue` call, and whether it was released. */
-const countingStore = (calls: Array<number>, released: { value: boolean } = { value: false }) =>
+/** A memory store that records the size of every `enqueue` call, the jobs written, and whether it was released. */
+const countingStore = (
+  calls: Array<number>,
+  released: { value: boolean } = { value: false },
+  written: Array<QueueStore.NewJob> = []
+) =>
   Layer.effect(
     QueueStore.QueueStore,
     Effect.gen(function* () {
@@ -20,11 +24,20 @@ const countingStore = (calls: Array<number>, released: { value: boolean } = { va
         enqueue: (jobs) =>
           Effect.suspend(() => {
             calls.push(jobs.length)
+            written.push(...jobs)
             return store.enqueue(jobs)
           })
       })
     })
   )
+
+// Type test (checked by `npm run check`, never run): the payload is typed from the job definition.
+export const payloadIsTyped = (jobs: PromiseClient.PromiseClient) => {
+  // @ts-expect-error userId must be a number
+  void jobs.enqueue(SendWelcome, { userId: "nope" })
+  // @ts-expect-error the job's payload has no field "email"
+  void jobs.enqueueMany(SendWelcome, [{ userId: 1, email: "a@b.c" }])
+}
 
 describe("PromiseClient (promise facade)", () => {
   it("fromRuntime shares the app's runtime and store, and close leaves that runtime running", async () => {
@@ -61,9 +74,6 @@ describe("PromiseClient (promise facade)", () => {
       assert.isString(id)
       const custom = await jobs.enqueue(SendWelcome, { userId: 2 }, { id: "welcome-2" })
       assert.strictEqual(custom, "welcome-2")
-      // @ts-expect-error the payload is typed from the job definition
-      const wrong = () => jobs.enqueue(SendWelcome, { userId: "nope" })
-      assert.isFunction(wrong)
       // Read the store through a runtime sharing the memo map (so the same store).
       const { ManagedRuntime } = await import("effect")
       const reader = ManagedRuntime.make(layer, { memoMap })
@@ -130,11 +140,21 @@ describe("PromiseClient (promise facade)", () => {
 
   it("enqueueMany resolves to the ids in order", async () => {
     const calls: Array<number> = []
-    const jobs = await PromiseClient.make(countingStore(calls))
+    const written: Array<QueueStore.NewJob> = []
+    const jobs = await PromiseClient.make(countingStore(calls, { value: false }, written))
     try {
       const ids = await jobs.enqueueMany(SendWelcome, [{ userId: 1 }, { userId: 2 }, { userId: 3 }])
-      assert.strictEqual(ids.length, 3)
       assert.deepStrictEqual(calls, [3])
+      // The i-th id is the id of the i-th payload's job.
+      assert.deepStrictEqual(
+        ids,
+        written.map((job) => job.id)
+      )
+      assert.deepStrictEqual(
+        written.map((job) => JSON.parse(job.payload)),
+        [{ userId: 1 }, { userId: 2 }, { userId: 3 }]
+      )
+      assert.strictEqual(new Set(ids).size, 3)
     } finally {
       await jobs.close()
     }

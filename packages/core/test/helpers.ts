@@ -68,3 +68,18 @@ export const recordLogs = (lines: Array<string>) =>
       lines.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
     })
   ])
+
+/**
+ * Asserts that `count` of `n` independent draws is the share `p` expects, within 3 standard
+ * deviations of a binomial (`3·√(p(1-p)/n)`): a wrong rule fails, an unlucky seed does not.
+ * For n = 10,000 and p = 10/11 that is ±0.0086, so 11:2 weights (0.846) fail where 10:1 pass.
+ */
+export const assertShare = (count: number, n: number, p: number, label: string): void => {
+  const share = count / n
+  const tolerance = 3 * Math.sqrt((p * (1 - p)) / n)
+  if (Math.abs(share - p) > tolerance) {
+    throw new Error(
+      `${label}: share ${share.toFixed(4)} of ${n}, expected ${p.toFixed(4)} ± ${tolerance.toFixed(4)} (3 standard deviations)`
+    )
+  }
+}

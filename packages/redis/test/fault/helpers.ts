@@ -37,6 +37,8 @@ export interface WorkerSettings {
   readonly reapMillis?: number
   readonly shutdownMillis?: number
   readonly commandTimeoutMillis?: number
+  /** Added to every run's `millis` on this worker (a slow worker). */
+  readonly extraMillis?: number
 }
 
 let started = 0
@@ -60,7 +62,8 @@ export const startWorker = (settings: WorkerSettings): WorkerProcess => {
       LEASE_MS: String(settings.leaseMillis ?? 30_000),
       REAP_MS: String(settings.reapMillis ?? 5_000),
       SHUTDOWN_MS: String(settings.shutdownMillis ?? 25_000),
-      COMMAND_TIMEOUT_MS: String(settings.commandTimeoutMillis ?? 2_000)
+      COMMAND_TIMEOUT_MS: String(settings.commandTimeoutMillis ?? 2_000),
+      EXTRA_MS: String(settings.extraMillis ?? 0)
     },
     stdio: ["ignore", "pipe", "pipe"]
   })
@@ -136,9 +139,16 @@ export const storeClient = (url: string, prefix: string) => {
   }
 }
 
-/** How often each job number ran, from the counters the workers keep in Redis. */
-export const runCounts = async (url: string, prefix: string): Promise<Map<number, number>> => {
-  const reply = (await command(url, "HGETALL", `${prefix}:test:runs`)) as Array<string>
+/**
+ * How often each job number ran, from the counters the workers keep in Redis: runs started
+ * (`"runs"`, the default) or runs completed (`"done"`: the handler reached its end).
+ */
+export const runCounts = async (
+  url: string,
+  prefix: string,
+  which: "runs" | "done" = "runs"
+): Promise<Map<number, number>> => {
+  const reply = (await command(url, "HGETALL", `${prefix}:test:${which}`)) as Array<string>
   const counts = new Map<number, number>()
   for (let i = 0; i + 1 < reply.length; i += 2) counts.set(Number(reply[i]), Number(reply[i + 1]))
   return counts

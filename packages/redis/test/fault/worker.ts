@@ -1,11 +1,15 @@
 /**
  * A worker process for the fault tests: `node worker.ts`, configured by environment.
  *
- * Runs `Work` jobs from Redis; each run counts itself in Redis (`<prefix>:test:runs`, job
- * number → runs) before sleeping `millis`, so the counts survive this process being killed.
- * Prints `READY` once the worker is running; SIGTERM/SIGINT shut it down gracefully.
+ * Runs `Work` jobs from Redis; each run counts itself in Redis when it starts
+ * (`<prefix>:test:runs`, job number → runs, and `<prefix>:test:by`, job number → worker name)
+ * and when it completes (`<prefix>:test:done`), sleeping `millis` (plus `EXTRA_MS`, this
+ * worker's own slowness) in between, so the counts survive this process being killed.
+ * Prints `READY` once the worker is running, and `SETTLE <op> <id> <held>` for every
+ * settlement the store answered (held 1: the lease was still this worker's; 0: refused).
+ * SIGTERM/SIGINT shut it down gracefully.
  */
-import { Job, JobRegistry, JobWorker } from "@effect-jobs/core"
+import { Job, JobRegistry, JobWorker, QueueStore } from "@effect-jobs/core"
 import { Effect, Layer, Schedule, Schema } from "effect"
 import * as IoRedis from "../../src/IoRedis.ts"
 import * as RedisBackend from "../../src/RedisBackend.ts"
@@ -18,6 +22,7 @@ const env = (name: string, fallback?: string): string => {
 
 const prefix = env("PREFIX")
 const name = env("NAME", String(process.pid))
+const extraMillis = Number(env("EXTRA_MS", "0"))
 
 /** The job every fault test runs; a run that fails (Redis away) is retried soon. */
 export const Work = Job.make("Work", {
@@ -31,9 +36,38 @@ const handlers = JobRegistry.add(
       const io = yield* IoRedis.IoRedis
       yield* io.send("HINCRBY", `${prefix}:test:runs`, n, 1)
       yield* io.send("HSET", `${prefix}:test:by`, n, name)
-      if (millis > 0) yield* Effect.sleep(millis)
+      if (millis + extraMillis > 0) yield* Effect.sleep(millis + extraMillis)
+      yield* io.send("HINCRBY", `${prefix}:test:done`, n, 1)
     }).pipe(Effect.orDie)
   )
+)
+
+const print = (line: string) => Effect.sync(() => void process.stdout.write(`${line}\n`))
+const held = (answer: boolean | number | undefined) => (answer === undefined ? "?" : Number(answer))
+
+/** The store as the worker sees it, printing each settlement's answer. */
+const printedSettlements = Layer.effect(
+  QueueStore.QueueStore,
+  Effect.gen(function* () {
+    const store = yield* QueueStore.QueueStore
+    return {
+      ...store,
+      ack: (leases) =>
+        Effect.tap(store.ack(leases), (n) =>
+          leases.length === 1 ? print(`SETTLE ack ${leases[0]!.id} ${n}`) : Effect.void
+        ),
+      ackAndClaim: (acks, options) =>
+        Effect.tap(store.ackAndClaim(acks, options), ({ acked }) =>
+          Effect.forEach(acks, (lease, i) => print(`SETTLE ack ${lease.id} ${held(acked[i])}`), { discard: true })
+        ),
+      retry: (lease, options) =>
+        Effect.tap(store.retry(lease, options), (ok) => print(`SETTLE retry ${lease.id} ${held(ok)}`)),
+      kill: (lease, options) =>
+        Effect.tap(store.kill(lease, options), (ok) => print(`SETTLE kill ${lease.id} ${held(ok)}`)),
+      discard: (lease) => Effect.tap(store.discard(lease), (ok) => print(`SETTLE discard ${lease.id} ${held(ok)}`)),
+      requeue: (lease) => Effect.tap(store.requeue(lease), (ok) => print(`SETTLE requeue ${lease.id} ${held(ok)}`))
+    }
+  })
 )
 
 const backend = RedisBackend.layer({
@@ -49,7 +83,7 @@ const worker = JobWorker.layer({
   reapInterval: Number(env("REAP_MS", "5000")),
   shutdownTimeout: Number(env("SHUTDOWN_MS", "25000")),
   pollInterval: 1000
-}).pipe(Layer.provide(handlers), Layer.provideMerge(backend))
+}).pipe(Layer.provide(handlers), Layer.provide(printedSettlements), Layer.provideMerge(backend))
 
 const main = Effect.gen(function* () {
   yield* Layer.build(worker)
