@@ -475,14 +475,19 @@ export const make = (options: WorkerOptions = {}) =>
       )
 
     // With the queues dry, one lane at a time waits for work in the store (`awaitWork`); the
-    // others wait until a lane's claim comes back full (more work than it had room for), or for
-    // the poll interval, so a quiet worker makes the store calls of a single loop.
+    // others wait until a lane's claim comes back full (more work than it had room for), so a
+    // quiet worker makes the store calls of a single loop. Every poll interval they check the
+    // watch is still kept, asking the store nothing; a lane that finds it given up looks itself.
     let watcher: Lane | undefined
     const plentiful = Signal.make()
+    const whileWatched = (lane: Lane): Effect.Effect<void> =>
+      Effect.raceFirst(Effect.as(plentiful.next(), true), Effect.as(Effect.sleep(config.pollMillis), false)).pipe(
+        Effect.flatMap((full) =>
+          full || watcher === undefined || watcher === lane || quiet ? Effect.void : whileWatched(lane)
+        )
+      )
     const waitForWork = (lane: Lane) => {
-      if (watcher !== undefined && watcher !== lane) {
-        return idleUntil(lane, Effect.raceFirst(plentiful.next(), Effect.sleep(config.pollMillis)))
-      }
+      if (watcher !== undefined && watcher !== lane) return idleUntil(lane, whileWatched(lane))
       // Taken inside the effect, so the `ensuring` that gives it back always runs.
       return Effect.suspend(() => {
         watcher = lane

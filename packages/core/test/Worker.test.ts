@@ -230,6 +230,42 @@ describe("Worker", () => {
       })
     )
 
+    it.effect("an idle worker asks the store once per poll interval, not once per fetch loop", () =>
+      Effect.gen(function* () {
+        let claims = 0
+        const store = Layer.effect(
+          QueueStore.QueueStore,
+          Effect.map(QueueStore.makeMemory(), (memory) =>
+            QueueStore.QueueStore.of({
+              ...memory,
+              ackAndClaim: (acks, options) =>
+                Effect.suspend(() => {
+                  claims++
+                  return memory.ackAndClaim(acks, options)
+                })
+            })
+          )
+        )
+        yield* Effect.gen(function* () {
+          // Two fetch loops: one watches the store, the other waits for it.
+          yield* startWorker({ concurrency: 4, pollInterval: "1 second" })
+          yield* settle
+          const before = claims
+          for (let second = 0; second < 10; second++) {
+            yield* TestClock.adjust("1 second")
+            yield* settle
+          }
+          assert.isAtMost(claims - before, 10)
+          assert.isAtLeast(claims - before, 9)
+          // Work still wakes it at once.
+          const { id } = yield* Nap.enqueue({ seconds: 0 })
+          yield* settle
+          yield* TestClock.adjust("2 millis")
+          assert.isUndefined(yield* get(id))
+        }).pipe(Effect.provide(jobsLayer(handlers, { store })))
+      })
+    )
+
     it.effect("refuses a negative ackLinger, naming it", () =>
       Effect.gen(function* () {
         const error = yield* Effect.flip(startWorker({ ackLinger: -1 }))
