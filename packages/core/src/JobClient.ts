@@ -129,8 +129,8 @@ const resolveOptions = (job: Job.Any, options: Job.EnqueueOptions | undefined): 
 }
 
 /** Builds a client over the current `QueueStore`. */
-export const make = (options?: ClientOptions): Effect.Effect<JobClient["Service"], never, QueueStore> =>
-  Effect.gen(function* () {
+export const make: (options?: ClientOptions) => Effect.Effect<JobClient["Service"], never, QueueStore> =
+  Effect.fnUntraced(function* (options?: ClientOptions) {
     const store = yield* QueueStore
     const emit = yield* JobEvents.emitter
     const maxBytes = options?.maxPayloadBytes ?? 512 * 1024

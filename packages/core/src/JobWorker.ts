@@ -29,6 +29,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as IdCounts from "./internal/idCounts.ts"
 import * as Signal from "./internal/signal.ts"
 import * as JobEvents from "./JobEvents.ts"
@@ -221,8 +222,10 @@ interface PendingAck {
 const stopGrace = Duration.seconds(2)
 
 /** Starts a worker in the current scope; closing the scope shuts it down gracefully. */
-export const make = (options: WorkerOptions = {}) =>
-  Effect.gen(function* () {
+export const make: (
+  options?: WorkerOptions
+) => Effect.Effect<JobWorker["Service"], WorkerConfigError, QueueStore | JobRegistry | ProcessRegistry | Scope.Scope> =
+  Effect.fnUntraced(function* (options: WorkerOptions = {}) {
     const config = yield* settings(options)
     const store = yield* QueueStore
     const registry = fromContext(yield* Effect.context<JobRegistry>())

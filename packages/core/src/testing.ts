@@ -91,11 +91,11 @@ const allQueues = (store: QueueStore["Service"]) =>
  * run too). Retries and scheduled jobs wait for the clock; `maxJobs` guards against a job
  * that re-enqueues itself forever.
  */
-export const drain = (options?: {
+export const drain: (options?: {
   readonly middleware?: ReadonlyArray<JobMiddleware>
   readonly maxJobs?: number
-}): Effect.Effect<DrainResult, QueueStoreError, QueueStore | JobRegistry> =>
-  Effect.gen(function* () {
+}) => Effect.Effect<DrainResult, QueueStoreError, QueueStore | JobRegistry> = Effect.fn("JobsTest.drain")(
+  function* (options?: { readonly middleware?: ReadonlyArray<JobMiddleware>; readonly maxJobs?: number }) {
     const store = yield* QueueStore
     const registry = fromContext(yield* Effect.context<JobRegistry>())
     if (typeof registry === "string") return yield* Effect.die(new Error(`JobsTest: ${registry}`))
@@ -117,7 +117,8 @@ export const drain = (options?: {
       if (outcome !== "lost" && outcome !== "acking") counts[outcome]++
     }
     return { ...counts, ran }
-  })
+  }
+)
 
 /** A decoded job waiting in the store. */
 export interface EnqueuedJob<A> {
@@ -144,10 +145,10 @@ export const jobsIn = (set: JobSet): Effect.Effect<ReadonlyArray<StoredJob>, Que
   QueueStore.use((store) => pageAll((offset) => store.list(set, { offset, limit: 500 })))
 
 /** The jobs of this definition that are waiting to run (ready or scheduled), payloads decoded. */
-export const enqueued = <J extends Job.Any>(
+export const enqueued: <J extends Job.Any>(
   job: J
-): Effect.Effect<ReadonlyArray<EnqueuedJob<Job.Payload<J>>>, QueueStoreError, QueueStore> =>
-  Effect.gen(function* () {
+) => Effect.Effect<ReadonlyArray<EnqueuedJob<Job.Payload<J>>>, QueueStoreError, QueueStore> = Effect.fnUntraced(
+  function* <J extends Job.Any>(job: J) {
     const store = yield* QueueStore
     const queues = (yield* store.stats).queues.map((q) => q.name)
     const ready: Array<StoredJob> = []
@@ -167,7 +168,8 @@ export const enqueued = <J extends Job.Any>(
       })
     }
     return out
-  })
+  }
+)
 
 /** Jobs in the dead set, newest first. */
 export const dead: Effect.Effect<ReadonlyArray<StoredJob>, QueueStoreError, QueueStore> = jobsIn("dead")
