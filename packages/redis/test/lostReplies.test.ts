@@ -12,6 +12,42 @@ afterAll(redis.teardown, 20_000)
 
 lostReplySuite("standalone", () => redis.url)
 
+describe("claimBytes", () => {
+  it.live("a claim stops once its payloads pass claimBytes, leaving the rest at the head in order (defect 2)", () =>
+    Effect.gen(function* () {
+      const context = yield* Layer.build(
+        RedisBackend.layer({ url: redis.url, prefix: redis.prefix(), allowEviction: true }).pipe(
+          Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
+        )
+      )
+      const store = Context.get(context, QueueStore.QueueStore)
+      // Five jobs of 400 KB: a claim of five would be a 2 MB reply; the default cap is 1 MiB.
+      const payload = JSON.stringify({ blob: "x".repeat(400_000) })
+      yield* store.enqueue(["b1", "b2", "b3", "b4", "b5"].map((id) => ({ id, name: "Big", queue: "default", payload })))
+      const options = { queues: ["default"], limit: 5, owner: "big", leaseMillis: 30_000 }
+      const first = yield* store.claim(options)
+      assert.deepStrictEqual(
+        first.map((job) => job.id),
+        ["b1", "b2", "b3"]
+      )
+      assert.strictEqual(first[0]!.payload, payload)
+      const rest = yield* store.listQueue("default", { offset: 0, limit: 10 })
+      assert.deepStrictEqual(
+        rest.jobs.map((job) => [job.id, job.attempt]),
+        [
+          ["b4", 0],
+          ["b5", 0]
+        ]
+      )
+      const second = yield* store.claim(options)
+      assert.deepStrictEqual(
+        second.map((job) => job.id),
+        ["b4", "b5"]
+      )
+    }).pipe(Effect.scoped)
+  )
+})
+
 describe("CLIENT PAUSE longer than the command timeout", () => {
   const withStore = <A, E>(body: (store: QueueStore.QueueStore["Service"]) => Effect.Effect<A, E>) =>
     Effect.gen(function* () {

@@ -1,7 +1,7 @@
 /**
  * A worker process for the fault tests: `node worker.ts`, configured by environment.
  *
- * Runs `Work` jobs from Redis; each run counts itself in Redis when it starts
+ * Runs `Work` and `Once` (`retry: false`, runs counted in `<prefix>:test:once`) jobs from Redis; each run counts itself in Redis when it starts
  * (`<prefix>:test:runs`, job number → runs, and `<prefix>:test:by`, job number → worker name)
  * and when it completes (`<prefix>:test:done`), sleeping `millis` (plus `EXTRA_MS`, this
  * worker's own slowness) in between, so the counts survive this process being killed.
@@ -30,6 +30,12 @@ export const Work = Job.make("Work", {
   retry: Schedule.spaced("200 millis")
 })
 
+/** A job that must run at most once (`retry: false`); its runs are counted in `<prefix>:test:once`. */
+export const Once = Job.make("Once", {
+  payload: { n: Schema.Number, millis: Schema.Number },
+  retry: false
+})
+
 const handlers = JobRegistry.add(
   Work.handle(({ millis, n }) =>
     Effect.gen(function* () {
@@ -38,6 +44,14 @@ const handlers = JobRegistry.add(
       yield* io.send("HSET", `${prefix}:test:by`, n, name)
       if (millis + extraMillis > 0) yield* Effect.sleep(millis + extraMillis)
       yield* io.send("HINCRBY", `${prefix}:test:done`, n, 1)
+    }).pipe(Effect.orDie)
+  ),
+  // Counted in a retry loop of its own: a count lost to a cut connection is not a failed run.
+  Once.handle(({ millis, n }) =>
+    Effect.gen(function* () {
+      const io = yield* IoRedis.IoRedis
+      yield* io.send("HINCRBY", `${prefix}:test:once`, n, 1).pipe(Effect.retry(Schedule.spaced("50 millis")))
+      if (millis > 0) yield* Effect.sleep(millis)
     }).pipe(Effect.orDie)
   )
 )
