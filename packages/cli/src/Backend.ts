@@ -8,6 +8,7 @@ import * as Cause from "effect/Cause"
 import type * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { type CliFailure, failed, usage } from "./CliFailure.ts"
 import { maskUrl } from "./internal/values.ts"
 import * as Settings from "./Settings.ts"
@@ -17,7 +18,7 @@ export type Target =
   | { readonly _tag: "Memory" }
   | {
       readonly _tag: "Redis"
-      readonly url: string
+      readonly url: Redacted.Redacted<string>
       readonly prefix: string | undefined
       readonly failFast: boolean
       readonly connectTimeoutMillis: number
@@ -53,7 +54,7 @@ export const target: Effect.Effect<Target, never, SettingsContext> = Effect.gen(
 export const describe = (target: Target): string =>
   target._tag === "Memory"
     ? "in-memory (this process only)"
-    : `${maskUrl(target.url)}${target.prefix === undefined ? "" : ` (prefix ${target.prefix})`}`
+    : `${maskUrl(Redacted.value(target.url))}${target.prefix === undefined ? "" : ` (prefix ${target.prefix})`}`
 
 /**
  * The Redis target, or a usage error for commands that read or change the jobs of other

@@ -7,14 +7,18 @@ import * as Config from "effect/Config"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { errorMessage, parsePositiveDuration } from "./internal/values.ts"
 
-/** `--redis URL`, falling back to `REDIS_URL`; none means the in-memory store. */
+/**
+ * `--redis URL`, falling back to `REDIS_URL`; none means the in-memory store. Read as
+ * `Redacted` (it may hold a password) and handed to the Redis layer as such.
+ */
 export const RedisUrl = GlobalFlag.Setting("redis")({
-  flag: Flag.String("redis").pipe(
+  flag: Flag.Redacted("redis").pipe(
     Flag.withMetavar("URL"),
     Flag.withDescription("Redis URL, e.g. redis://:password@host:6379/0 (default: $REDIS_URL; none: in-memory store)"),
-    Flag.withFallbackConfig(Config.String("REDIS_URL")),
+    Flag.withFallbackConfig(Config.Redacted("REDIS_URL")),
     Flag.optional
   )
 })
@@ -68,5 +72,8 @@ export const LogFormat = GlobalFlag.Setting("log-format")({
 export const all = [RedisUrl, Prefix, ConnectTimeout, FailFast, AllowEviction, LogFormat] as const
 
 /** The `--redis` value, if any. */
-export const redisUrl = (value: Option.Option<string>): string | undefined =>
-  Option.isSome(value) && value.value.trim() !== "" ? value.value.trim() : undefined
+export const redisUrl = (value: Option.Option<Redacted.Redacted<string>>): Redacted.Redacted<string> | undefined => {
+  if (Option.isNone(value)) return undefined
+  const url = Redacted.value(value.value).trim()
+  return url === "" ? undefined : Redacted.make(url)
+}

@@ -39,6 +39,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Random from "effect/Random"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Redis from "effect/persistence/Redis"
 import {
@@ -65,12 +66,16 @@ type AnyClient = Client | Cluster
 
 /** How to reach Redis. */
 export interface ConnectionOptions {
-  /** `redis://[user[:password]@]host[:port][/db]`, `rediss://…` for TLS, or `unix:///path/to.sock`. */
-  readonly url: string
+  /**
+   * `redis://[user[:password]@]host[:port][/db]`, `rediss://…` for TLS, or `unix:///path/to.sock`;
+   * pass it as `Redacted` (`Config.Redacted("REDIS_URL")`) when it holds a password, so it never
+   * prints. Logs and errors show it with the password masked either way.
+   */
+  readonly url: string | Redacted.Redacted<string>
   /** Overrides the URL's user name. */
   readonly username?: string | undefined
   /** Overrides the URL's password. */
-  readonly password?: string | undefined
+  readonly password?: string | Redacted.Redacted<string> | undefined
   /** Overrides the URL's database number. */
   readonly db?: number | undefined
   /** TLS settings (implied by `rediss://`). */

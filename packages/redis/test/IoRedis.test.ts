@@ -1,5 +1,5 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Queue } from "effect"
+import { Config, ConfigProvider, Context, Effect, Exit, Layer, Queue } from "effect"
 import * as RateLimiter from "effect/persistence/RateLimiter"
 import * as Redis from "effect/persistence/Redis"
 import * as IoRedis from "../src/IoRedis.ts"
@@ -107,6 +107,30 @@ describe("IoRedis", () => {
           Effect.scoped(Layer.build(IoRedis.layer({ url: withPassword(server.url, "", "right-pass-42") })))
         )
         assert.isTrue(Exit.isSuccess(ok))
+      }).pipe(Effect.scoped)
+    )
+
+    it.live("RedisBackend.layerConfig reads a Redacted URL from Config and never shows its password", () =>
+      Effect.gen(function* () {
+        const server = yield* ownServer(["--requirepass", "config-pass-31"])
+        const fromEnv = (env: Record<string, string>) =>
+          RedisBackend.layerConfig({
+            url: Config.Redacted("JOBS_REDIS_URL"),
+            prefix: Config.succeed(uniquePrefix("cfg"))
+          }).pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromUnknown(env))))
+        const lines: Array<string> = []
+        const wrong = yield* buildFailure(
+          fromEnv({ JOBS_REDIS_URL: withPassword(server.url, "", "config-wrong-8") })
+        ).pipe(Effect.provide(recordLogs(lines)))
+        assert.strictEqual(wrong._tag, "RedisStartupError")
+        assert.notInclude(JSON.stringify(wrong) + wrong.message + lines.join("\n"), "config-wrong-8")
+        const missing = yield* buildFailure(fromEnv({}))
+        assert.strictEqual(missing._tag, "ConfigError")
+        assert.include(String(missing), "JOBS_REDIS_URL")
+        const context = yield* Layer.build(fromEnv({ JOBS_REDIS_URL: withPassword(server.url, "", "config-pass-31") }))
+        const io = Context.get(context, IoRedis.IoRedis)
+        assert.strictEqual(yield* io.send("PING"), "PONG")
+        assert.notInclude(io.url, "config-pass-31")
       }).pipe(Effect.scoped)
     )
 

@@ -2,6 +2,7 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { RedisStartupError } from "./errors.ts"
 
 /** Where and as whom to connect, in the shape of ioredis's options (only `IoRedis` imports ioredis). */
@@ -17,9 +18,9 @@ export interface Endpoint {
 
 /** The parts of `ConnectionOptions` that say where Redis is. */
 export interface TargetOptions {
-  readonly url: string
+  readonly url: string | Redacted.Redacted<string>
   readonly username?: string | undefined
-  readonly password?: string | undefined
+  readonly password?: string | Redacted.Redacted<string> | undefined
   readonly db?: number | undefined
   readonly tls?: TlsOptions | undefined
 }
@@ -41,14 +42,24 @@ export const maskUrl = (url: string): string => {
   return parsed.toString().replace(/\/$/, "")
 }
 
+const reveal = (value: string | Redacted.Redacted<string>): string =>
+  Redacted.isRedacted(value) ? Redacted.value(value) : value
+
 export const parseTarget = (options: TargetOptions): Effect.Effect<Target, RedisStartupError> =>
   Effect.suspend(() => {
-    const masked = maskUrl(options.url)
-    if (!URL.canParse(options.url)) {
+    // Read out of `Redacted` here, where the connection options are made, and nowhere else.
+    const url = reveal(options.url)
+    const masked = maskUrl(url)
+    if (!URL.canParse(url)) {
       return Effect.fail(configError(masked, `${masked} is not a URL; expected redis://host:6379 or rediss://…`))
     }
-    const parsed = new URL(options.url)
-    const password = options.password ?? (parsed.password === "" ? undefined : decodeURIComponent(parsed.password))
+    const parsed = new URL(url)
+    const password =
+      options.password !== undefined
+        ? reveal(options.password)
+        : parsed.password === ""
+          ? undefined
+          : decodeURIComponent(parsed.password)
     const username = options.username ?? (parsed.username === "" ? undefined : decodeURIComponent(parsed.username))
     const base: Endpoint = {
       ...(username === undefined ? {} : { username }),
