@@ -15,6 +15,7 @@
  * })
  * ```
  */
+import type * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -69,7 +70,7 @@ export interface EnqueueOptions {
   /** Run after this delay (Sidekiq's perform_in; `PersistedQueue.offer` names it `delay` too). */
   readonly delay?: Duration.Input | undefined
   /** Run at this time (perform_at). */
-  readonly at?: Date | { readonly epochMilliseconds: number } | number | undefined
+  readonly at?: DateTime.DateTime.Input | undefined
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 import { Buffer } from "node:buffer"
 import * as Context from "effect/Context"
+import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Fiber from "effect/Fiber"
@@ -48,8 +49,11 @@ export class JobClient extends Context.Service<
   }
 >()("@effect-jobs/core/JobClient") {}
 
-const toEpochMillis = (at: NonNullable<Job.EnqueueOptions["at"]>): number =>
-  typeof at === "number" ? at : at instanceof Date ? at.getTime() : at.epochMilliseconds
+/** Epoch milliseconds of an `at` (a `DateTime`, `Date`, epoch number, ISO string…), `NaN` when unreadable. */
+const toEpochMillis = (at: NonNullable<Job.EnqueueOptions["at"]>): number => {
+  const time = DateTime.make(at)
+  return time._tag === "Some" ? DateTime.toEpochMillis(time.value) : Number.NaN
+}
 
 /**
  * Generated job ids: 22 random base64url characters (132 bits), never starting with `-` (so

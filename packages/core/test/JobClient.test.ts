@@ -68,6 +68,18 @@ describe("enqueue timing", () => {
     }).pipe(Effect.provide(JobsTest.layer))
   )
 
+  it.effect("schedules a job `at` any DateTime.Input: a zoned DateTime, an ISO string, epoch millis", () =>
+    Effect.gen(function* () {
+      const zoned = DateTime.makeZonedUnsafe(7_200_000, { timeZone: "Europe/Paris" })
+      const times = [zoned, "1970-01-01T03:00:00.000Z", 14_400_000] as const
+      const runAts: Array<number> = []
+      for (const at of times) runAts.push((yield* stored((yield* SendWelcome.enqueue({ userId: 1 }, { at })).id)).runAt)
+      assert.deepStrictEqual(runAts, [7_200_000, 10_800_000, 14_400_000])
+      const error = yield* Effect.flip(SendWelcome.enqueue({ userId: 1 }, { at: "next tuesday" }))
+      assert.strictEqual(error._tag, "InvalidEnqueueOptions")
+    }).pipe(Effect.provide(JobsTest.layer))
+  )
+
   it.effect("schedules a job `at` a DateTime", () =>
     Effect.gen(function* () {
       yield* TestClock.adjust("1 hour")
