@@ -2,9 +2,10 @@
  * The README's quick start, verbatim, so it is typechecked and run by the tests: define a
  * job, handle it, run a worker, enqueue now / later / at a time / in bulk.
  */
+import { NodeRuntime } from "@effect/platform-node"
 import { Job, JobClient, JobWorker, MemoryBackend } from "@effect-jobs/core"
-import { Effect, Layer, Schema } from "effect"
-import { runMain } from "./runMain.ts"
+import { RedisBackend } from "@effect-jobs/redis"
+import { Config, DateTime, Effect, Layer, Option, Schema } from "effect"
 
 // 1. Define: producers import this, it carries no handler dependencies.
 class MailerDown extends Schema.TaggedError<MailerDown>()("MailerDown", { message: Schema.String }) {}
@@ -23,8 +24,15 @@ const Handlers = SendWelcome.toLayer(({ userId }, job) =>
   Effect.log(`welcome mail to ${userId}, attempt ${job.attempt}`)
 )
 
-// 3. Run a worker: weighted queues (mailers ~10× as often as default, default never starved).
-const Backend = MemoryBackend.layer()
+// 3. The store: Redis when REDIS_URL is set (read as Redacted: it never prints), else in memory.
+const Backend = Layer.unwrap(
+  Effect.gen(function* () {
+    const url = yield* Config.option(Config.Redacted("REDIS_URL"))
+    return Option.isSome(url) ? RedisBackend.layer({ url: url.value, prefix: "quick-start" }) : MemoryBackend.layer()
+  })
+)
+
+// 4. A worker (weighted queues: mailers ~10× as often as default, default never starved) and a client.
 const App = Layer.mergeAll(
   JobWorker.layer({
     queues: [
@@ -36,13 +44,14 @@ const App = Layer.mergeAll(
   JobClient.layer()
 ).pipe(Layer.provideMerge(Backend))
 
-// 4. Enqueue: now, later, at a time, or in bulk. Payloads are checked by the schema before any write.
+// 5. Enqueue: now, later, at a time, or in bulk. Payloads are checked by the schema before any write.
 const program = Effect.gen(function* () {
   yield* SendWelcome.enqueue({ userId: 1 })
   yield* SendWelcome.enqueue({ userId: 2 }, { delay: "5 minutes" })
-  yield* SendWelcome.enqueue({ userId: 3 }, { at: new Date(Date.now() + 3_600_000), id: "welcome-3" })
+  const tomorrow = DateTime.add(yield* DateTime.now, { days: 1 })
+  yield* SendWelcome.enqueue({ userId: 3 }, { at: tomorrow, id: "welcome-3" })
   yield* SendWelcome.enqueueMany([{ userId: 4 }, { userId: 5 }])
 })
 
-// Run the program with the worker up, give the jobs due now a moment, then shut down gracefully.
-runMain(program.pipe(Effect.andThen(Effect.sleep("200 millis")), Effect.provide(App)))
+// 6. Run: enqueue, then keep the worker up until Ctrl-C / SIGTERM, which shuts it down gracefully.
+program.pipe(Effect.andThen(Effect.never), Effect.provide(App), NodeRuntime.runMain)
