@@ -22,7 +22,7 @@
  * | `P:{q}:paused`               | string | present while the queue is paused                              |
  * | `P:{q}:replay:0`, `:replay:1`| hash   | what recent transitions answered, for replays (a period each)  |
  * | `P:{@index}:queues`          | set    | every queue name ever written to                               |
- * | `P:{@index}:ids`             | hash   | job id → its queue, so ids are unique across queues            |
+ * | `P:{@index}:ids`            | hash   | job id → `<queue>@<reserved at, ms>`; swept by the reaper      |
  * | `P:{@processes}:beats`       | zset   | worker process id → entry expiry (ms)                          |
  * | `P:{@processes}:info`        | hash   | worker process id → `ProcessInfo` JSON                         |
  *

@@ -63,6 +63,7 @@ import {
 } from "./IoRedis.ts"
 import * as Admin from "./internal/admin.ts"
 import * as Enqueue from "./internal/enqueue.ts"
+import * as IdSweep from "./internal/idSweep.ts"
 import { jobFieldCount, toClaimed } from "./internal/records.ts"
 import { scriptError } from "./internal/scripts.ts"
 import * as StoreContext from "./internal/storeContext.ts"
@@ -132,6 +133,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
   // the claim's mark, the queue is still empty and `awaitWork` needs no look of its own.
   const drained = new Map<string, { readonly mark: number; readonly wakeAt: number | undefined }>()
   const { eachQueue, forget, keysOf, lua, run } = ctx
+  const sweepIds = IdSweep.make(ctx, reservationGraceMillis)
 
   // Startup: load every script (proves EVALSHA/SCRIPT are allowed) and run a probe that
   // writes under the prefix and publishes, so a missing ACL permission fails here, by name.
@@ -639,7 +641,11 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           [k.wake, lease.id, lease.token]
         )
       ),
-    reap: perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready]),
+    // Each reap also sweeps a page of the id index; a failed sweep leaves it for the next reap.
+    reap: Effect.tap(
+      perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready]),
+      () => Effect.catchCause(sweepIds, (cause) => Effect.logDebug("sweeping the id index failed", cause))
+    ),
     promote: perQueueSum("promote", lua.promote, (k) => [k.scheduled, k.retry, k.meta, k.ready]),
     awaitWork,
     ...Admin.make(ctx)

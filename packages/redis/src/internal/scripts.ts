@@ -31,6 +31,7 @@ const files = [
   "reserveIds-1",
   "takeOverIds-1",
   "forgetIds-1",
+  "sweepIds-1",
   "enqueue-7",
   "claim-13",
   "extendLeases-2",

@@ -155,6 +155,26 @@ export const lostReplySuite = (name: string, url: () => string) => {
       )
     )
 
+    it.live("the reaper frees id-index entries of jobs that are gone, and keeps young reservations (defect 6)", () =>
+      withEnv(({ io, prefix, store }) =>
+        Effect.gen(function* () {
+          const index = RedisKeys.idsIndex(prefix)
+          yield* store.enqueue([newJob("live-1")])
+          // A deletion whose forgetIds never ran (its reply lost, its process killed), long ago.
+          yield* io.send("HSET", index, "ghost-1", "mail@1000")
+          // A reservation whose enqueue is still on its way: "mail" does not hold the job yet.
+          yield* io.runScript(scripts().reserveIds, [index], ["mail", 60_000, "fresh-1"])
+          yield* store.reap
+          const [ghost, fresh, live] = (yield* io.send("HMGET", index, "ghost-1", "fresh-1", "live-1")) as Array<
+            string | null
+          >
+          assert.isNull(ghost)
+          assert.match(String(fresh), /^mail@\d+$/)
+          assert.match(String(live), /^default@\d+$/)
+        })
+      )
+    )
+
     it.live("a caller-chosen id enqueued into two queues at once lands in one only (defect 3)", () =>
       withEnv(({ io, prefix, store }) =>
         Effect.gen(function* () {
