@@ -62,7 +62,12 @@ const checker = program.getTypeChecker()
 const moduleComment = (source: ts.SourceFile): string => {
   const ranges = ts.getLeadingCommentRanges(source.text, 0) ?? []
   const block = ranges.map((r) => source.text.slice(r.pos, r.end)).find((text) => text.startsWith("/**"))
-  return block === undefined ? "" : cleanComment(block)
+  return block === undefined
+    ? ""
+    : cleanComment(block)
+        .replace(/^@since (.*)$/m, "Since $1.")
+        .replace(/^@\w+.*$/gm, "")
+        .trim()
 }
 
 /** A JSDoc block's text without its `/**`, `*` and `*\/`. */
@@ -133,17 +138,26 @@ interface Documented {
   readonly kind: string
   readonly signature: string
   readonly doc: string
+  /** Its `@category` tag, which groups the page's list of exports. */
+  readonly category: string | undefined
   readonly source: string
   readonly line: number
 }
+
+const tagText = (tag: ts.JSDocTagInfo) => ts.displayPartsToString(tag.text ?? []).trim()
 
 const docsOf = (symbol: ts.Symbol): string => {
   const text = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim()
   const tags = symbol
     .getJsDocTags(checker)
-    .filter((tag) => tag.name !== "internal")
-    .map((tag) => `\`@${tag.name}\` ${ts.displayPartsToString(tag.text ?? []).trim()}`)
+    .filter((tag) => tag.name !== "internal" && tag.name !== "category")
+    .map((tag) => (tag.name === "since" ? `Since ${tagText(tag)}.` : `\`@${tag.name}\` ${tagText(tag)}`))
   return [text, ...tags].filter((part) => part !== "").join("\n\n")
+}
+
+const categoryOf = (symbol: ts.Symbol): string | undefined => {
+  const tag = symbol.getJsDocTags(checker).find((t) => t.name === "category")
+  return tag === undefined ? undefined : tagText(tag) || undefined
 }
 
 const isInternal = (symbol: ts.Symbol): boolean => symbol.getJsDocTags(checker).some((tag) => tag.name === "internal")
@@ -165,6 +179,7 @@ const exportsOf = (source: ts.SourceFile): Array<Documented> => {
         kind: "re-export",
         signature: `export { ${exported.name} } // from ${Path.basename(Path.dirname(Path.dirname(declSource.fileName)))}`,
         doc: docsOf(symbol),
+        category: categoryOf(symbol),
         source: "",
         line: 0
       })
@@ -175,6 +190,7 @@ const exportsOf = (source: ts.SourceFile): Array<Documented> => {
       kind: kindOf(declaration),
       signature: signature(declaration, declSource, exported.name),
       doc: docsOf(symbol) || docsOf(exported),
+      category: categoryOf(symbol) ?? categoryOf(exported),
       source: Path.relative(root, declSource.fileName),
       line: declSource.getLineAndCharacterOfPosition(declaration.getStart(declSource)).line + 1
     })
@@ -201,6 +217,23 @@ const modulesOf = (entry: ts.SourceFile): Array<{ readonly name: string; readonl
   return modules
 }
 
+/** The list of exports, under their `@category` when the module uses categories. */
+const exportIndex = (exportsList: ReadonlyArray<Documented>): Array<string> => {
+  const item = (e: Documented) => `- [\`${e.name}\`](#${anchor(e.name)}) (${e.kind})`
+  if (exportsList.every((e) => e.category === undefined)) return exportsList.map(item)
+  const groups = new Map<string, Array<Documented>>()
+  for (const e of exportsList) {
+    const key = e.category ?? "other"
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [e])
+    else group.push(e)
+  }
+  const other = groups.get("other")
+  groups.delete("other")
+  if (other !== undefined) groups.set("other", other)
+  return [...groups].flatMap(([category, members]) => [`**${category}**`, "", ...members.map(item), ""])
+}
+
 const anchor = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]/g, "")
 
 const page = (
@@ -224,7 +257,7 @@ const page = (
     "",
     "## Exports",
     "",
-    ...exportsList.map((e) => `- [\`${e.name}\`](#${anchor(e.name)}) (${e.kind})`),
+    ...exportIndex(exportsList),
     ""
   ]
   for (const e of exportsList) {
