@@ -95,7 +95,7 @@ describe("worker telemetry", () => {
     assert.include(result.stdout + result.stderr, "a port number from 1 to 65535, got 70000")
   })
 
-  it("exports each job's spans over OTLP, under the span that enqueued it, when OTEL_TRACES_EXPORTER=otlp", async () => {
+  it("exports each job's spans (under the span that enqueued it) and the job metrics over OTLP when asked", async () => {
     type Span = {
       readonly name: string
       readonly traceId: string
@@ -104,12 +104,20 @@ describe("worker telemetry", () => {
       readonly attributes: ReadonlyArray<{ readonly key: string; readonly value: { readonly stringValue?: string } }>
     }
     const spans: Array<Span> = []
+    const metrics: Array<{ readonly name: string; readonly sum?: { readonly dataPoints: ReadonlyArray<any> } }> = []
     const collector = await listen((request, response) => {
       let body = ""
       request.on("data", (chunk) => {
         body += chunk
       })
       request.on("end", () => {
+        if (request.url === "/v1/metrics") {
+          const data = JSON.parse(body) as {
+            resourceMetrics: Array<{ scopeMetrics: Array<{ metrics: Array<(typeof metrics)[number]> }> }>
+          }
+          for (const resource of data.resourceMetrics)
+            for (const scope of resource.scopeMetrics) for (const metric of scope.metrics) metrics.push(metric)
+        }
         if (request.url === "/v1/traces") {
           const data = JSON.parse(body) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<Span> }> }> }
           for (const resource of data.resourceSpans)
@@ -122,6 +130,7 @@ describe("worker telemetry", () => {
     try {
       const worker = start(["worker", "--jobs", fixtures.seeded, "--log-level", "debug"], {
         OTEL_TRACES_EXPORTER: "otlp",
+        OTEL_METRICS_EXPORTER: "otlp",
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
         OTEL_SERVICE_NAME: "greeter"
       })
@@ -144,6 +153,16 @@ describe("worker telemetry", () => {
         const settle = named("JobWorker.settle").find((span) => span.parentSpanId === run.spanId)
         assert.deepStrictEqual(settle && attribute(settle, "job.outcome"), { stringValue: "succeeded" })
       }
+      // The last export (at shutdown) carries the totals.
+      const processed = metrics.filter((metric) => metric.name === "effect_jobs_processed_total").at(-1)
+      const points = processed?.sum?.dataPoints ?? []
+      assert.deepStrictEqual(
+        points.map((point) => [
+          Number(point.asInt ?? point.asDouble),
+          point.attributes.find((a: { key: string }) => a.key === "job")?.value
+        ]),
+        [[2, { stringValue: "Greet" }]]
+      )
     } finally {
       await collector.close()
     }
