@@ -32,7 +32,7 @@ import * as References from "effect/References"
 import * as Schedule from "effect/Schedule"
 import type { JobInfo } from "./CurrentJob.ts"
 import { CurrentJob } from "./CurrentJob.ts"
-import { Discard, JobTimeout, RetryIn, Unrecoverable } from "./JobError.ts"
+import { isDiscard, isRetryIn, isUnrecoverable, JobTimeout } from "./JobError.ts"
 import type { JobEvent } from "./JobEvents.ts"
 import { type AttemptError, boundAttemptError, boundReason, type ClaimedJob, type Lease } from "./JobRecord.ts"
 import * as JobSeries from "./internal/jobSeries.ts"
@@ -255,12 +255,12 @@ export const make = (options: ProcessorOptions) => {
     }
     const error = Cause.findErrorOption(cause)
     const value = error._tag === "Some" ? error.value : undefined
-    if (value instanceof Discard) {
+    if (isDiscard(value)) {
       if (!(yield* settle(store.discard(lease(job))))) return yield* refused(job, "discard")
       emit({ _tag: "Discarded", ...ref })
       return "discarded"
     }
-    if (value instanceof RetryIn && Duration.isFinite(value.delay)) {
+    if (isRetryIn(value) && Duration.isFinite(value.delay)) {
       const delayMillis = Duration.toMillis(value.delay)
       if (!(yield* settle(store.retry(lease(job), { delayMillis, countAttempt: false })))) {
         return yield* refused(job, "RetryIn")
@@ -270,7 +270,7 @@ export const make = (options: ProcessorOptions) => {
     }
     const now = yield* Clock.currentTimeMillis
     const attemptError = toAttemptError(cause, job.attempt, now)
-    if (value instanceof Unrecoverable) {
+    if (isUnrecoverable(value)) {
       return yield* kill(job, `Unrecoverable: ${value.message}`, attemptError)
     }
     const policy = registry.get(job.name)?.job.retry

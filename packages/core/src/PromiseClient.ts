@@ -29,6 +29,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
+import * as Schema from "effect/Schema"
 import type * as Job from "./Job.ts"
 import * as JobClient from "./JobClient.ts"
 import type { EnqueueError } from "./JobError.ts"
@@ -60,11 +61,15 @@ export interface PromiseClient {
   readonly close: () => Promise<void>
 }
 
-/** Raised by calls made after `close()`. */
-export class PromiseClientClosed extends Error {
-  override readonly name = "PromiseClientClosed"
-  constructor() {
-    super("PromiseClient is closed")
+/**
+ * The rejection of calls made after `close()`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PromiseClientClosed extends Schema.TaggedError<PromiseClientClosed>()("PromiseClientClosed", {}) {
+  override get message(): string {
+    return "PromiseClient is closed: enqueue before close(), or build a new client"
   }
 }
 

@@ -58,6 +58,7 @@ describe("PromiseClient (promise facade)", () => {
         (e: unknown) => e
       )
       assert.instanceOf(error, PromiseClient.PromiseClientClosed)
+      assert.strictEqual((error as PromiseClient.PromiseClientClosed)._tag, "PromiseClientClosed")
     } finally {
       await runtime.dispose()
     }

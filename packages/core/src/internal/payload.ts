@@ -169,7 +169,12 @@ export const makePayloadCodec = (schema: Schema.Top): PayloadCodec => {
     encode: (jobName, payload, maxBytes) =>
       encodeSchema(payload, parseOptions).pipe(
         Effect.mapError(
-          (error) => new InvalidPayload({ job: jobName, issues: schemaIssues(`${jobName}.payload`, error.issue) })
+          (error) =>
+            new InvalidPayload({
+              job: jobName,
+              issues: schemaIssues(`${jobName}.payload`, error.issue),
+              cause: error.issue
+            })
         ),
         Effect.flatMap((encoded): Effect.Effect<string, InvalidPayload | PayloadTooLarge> => {
           const nonJson = findNonJson(encoded, `${jobName}.payload`)
