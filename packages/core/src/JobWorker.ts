@@ -38,7 +38,7 @@ import type { JobRegistry } from "./JobRegistry.ts"
 import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import { type ProcessInfo, ProcessRegistry, type RunningJob } from "./ProcessRegistry.ts"
-import { fromContext } from "./internal/registry.ts"
+import { fromContext, middlewareFromContext } from "./internal/registry.ts"
 import * as QueueSelection from "./QueueSelection.ts"
 import { QueueStore } from "./QueueStore.ts"
 
@@ -67,8 +67,6 @@ export interface WorkerOptions {
    * ack goes alone.
    */
   readonly ackLinger?: Duration.Input | undefined
-  /** Wrappers around every run, outermost first. */
-  readonly middleware?: ReadonlyArray<JobMiddleware> | undefined
 }
 
 /** A worker option is unusable; the message names it and says what is expected. */
@@ -155,7 +153,8 @@ const settings = (options: WorkerOptions): Effect.Effect<Settings, WorkerConfigE
       heartbeatMillis: yield* durationOption("heartbeatInterval", options.heartbeatInterval, 5_000),
       pollMillis: yield* durationOption("pollInterval", options.pollInterval, 5_000),
       ackLingerMillis: yield* lingerOption(options.ackLinger),
-      middleware: options.middleware ?? []
+      // Provided as layers (`Middleware.layer`), beside the handlers.
+      middleware: middlewareFromContext(yield* Effect.context<never>())
     }
   })
 

@@ -19,9 +19,8 @@ import * as JobClient from "./JobClient.ts"
 import * as JobEvents from "./JobEvents.ts"
 import type { StoredJob } from "./JobRecord.ts"
 import type { JobRegistry } from "./JobRegistry.ts"
-import { fromContext } from "./internal/registry.ts"
+import { fromContext, middlewareFromContext } from "./internal/registry.ts"
 import * as MemoryBackend from "./MemoryBackend.ts"
-import type { JobMiddleware } from "./Middleware.ts"
 import * as Processor from "./Processor.ts"
 import type { ProcessRegistry } from "./ProcessRegistry.ts"
 import { type JobSet, QueueStore, type QueueStoreError } from "./QueueStore.ts"
@@ -92,15 +91,16 @@ const allQueues = (store: QueueStore["Service"]) =>
  * that re-enqueues itself forever.
  */
 export const drain: (options?: {
-  readonly middleware?: ReadonlyArray<JobMiddleware>
   readonly maxJobs?: number
 }) => Effect.Effect<DrainResult, QueueStoreError, QueueStore | JobRegistry> = Effect.fn("JobsTest.drain")(
-  function* (options?: { readonly middleware?: ReadonlyArray<JobMiddleware>; readonly maxJobs?: number }) {
+  function* (options?: { readonly maxJobs?: number }) {
     const store = yield* QueueStore
     const registry = fromContext(yield* Effect.context<JobRegistry>())
     if (typeof registry === "string") return yield* Effect.die(new Error(`JobsTest: ${registry}`))
     const publish = yield* JobEvents.emitter
-    const run = Processor.make({ store, registry, middleware: options?.middleware ?? [], publish })
+    // Middleware comes as layers (`Middleware.layer`), as it does to the worker.
+    const context = yield* Effect.context<never>()
+    const run = Processor.make({ store, registry, middleware: middlewareFromContext(context), publish })
     const maxJobs = options?.maxJobs ?? 100_000
     const counts = { succeeded: 0, retried: 0, dead: 0, discarded: 0, requeued: 0 }
     const ran: Array<string> = []

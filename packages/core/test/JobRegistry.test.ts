@@ -1,7 +1,7 @@
-import { assert, describe, it } from "@effect/vitest"
+import { assert, describe, expectTypeOf, it } from "@effect/vitest"
 import { Context, Effect, Exit, Layer, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Job, JobClient, JobRegistry, JobWorker, MemoryBackend } from "../src/index.ts"
+import { Job, JobClient, JobRegistry, JobWorker, MemoryBackend, Middleware } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
 
 const SendWelcome = Job.make("SendWelcome", { payload: { userId: Schema.Number } })
@@ -97,6 +97,36 @@ describe("JobRegistry", () => {
         )
       ).pipe(Effect.exit)
       assert.isTrue(Exit.isFailure(exit))
+    })
+  )
+
+  it.effect("a middleware layer needing a service wraps the runs of the test kit and of a worker alike", () =>
+    Effect.gen(function* () {
+      const log: Array<string> = []
+      const Tenant = Greeting
+      const tagged = Middleware.layer((run, job) =>
+        Tenant.use(({ word }) => Effect.sync(() => void log.push(`${word} ${job.name}`))).pipe(Effect.andThen(run))
+      )
+      expectTypeOf(tagged).toEqualTypeOf<Layer.Layer<never, never, Greeting>>()
+      const handlers = Layer.mergeAll(
+        SendWelcome.toLayer(() => Effect.sync(() => void log.push("handler"))),
+        tagged.pipe(Layer.provide(Layer.succeed(Tenant, { word: "acme" })))
+      )
+      yield* Effect.gen(function* () {
+        yield* SendWelcome.enqueue({ userId: 1 })
+        yield* JobsTest.drain()
+      }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
+      assert.deepStrictEqual(log, ["acme SendWelcome", "handler"])
+      log.length = 0
+      const stores = MemoryBackend.layer()
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          yield* Layer.build(JobWorker.layer({ concurrency: 1 }).pipe(Layer.provide(handlers)))
+          yield* SendWelcome.enqueue({ userId: 2 })
+          for (let i = 0; i < 100 && log.length < 2; i++) yield* TestClock.adjust("10 millis")
+        }).pipe(Effect.provide(Layer.merge(JobClient.layer(), stores).pipe(Layer.provideMerge(stores))))
+      )
+      assert.deepStrictEqual(log, ["acme SendWelcome", "handler"])
     })
   )
 })

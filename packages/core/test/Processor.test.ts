@@ -3,7 +3,7 @@ import { Clock, Context, Duration, Effect, Layer, Logger, Option, Schedule, Sche
 import { TestClock } from "effect/testing"
 import { CurrentJob, Job, type JobEvents, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
-import { jobsLayer, recordEvents, recordLogs, settle, startWorker, tagsFor } from "./helpers.ts"
+import { jobsLayer, provideMiddleware, recordEvents, recordLogs, settle, startWorker, tagsFor } from "./helpers.ts"
 
 class MailerDown extends Schema.TaggedError<MailerDown>()("MailerDown", { message: Schema.String }) {}
 
@@ -431,7 +431,7 @@ describe("Processor", () => {
             })
         yield* Effect.gen(function* () {
           const { id } = yield* Work.enqueue({ fail: false })
-          yield* JobsTest.drain({ middleware: [trace("outer"), trace("inner")] })
+          yield* JobsTest.drain().pipe(provideMiddleware(trace("outer"), trace("inner")))
           assert.deepStrictEqual(log, ["outer:before", "inner:before", "handler", "inner:after", "outer:after"])
           assert.strictEqual(seen[0]?.id, id)
           assert.strictEqual(seen[0]?.name, "Work")
@@ -449,7 +449,7 @@ describe("Processor", () => {
         yield* Effect.gen(function* () {
           const take = yield* recordEvents
           const { id } = yield* Work.enqueue({ fail: true })
-          const result = yield* JobsTest.drain({ middleware: [forgive] })
+          const result = yield* JobsTest.drain().pipe(provideMiddleware(forgive))
           assert.strictEqual(result.succeeded, 1)
           assert.deepStrictEqual(log, ["handler"])
           assert.isUndefined(yield* get(id))
@@ -465,7 +465,7 @@ describe("Processor", () => {
           Effect.sync(() => void log.push(`start ${job.name}#${job.attempt}`)).pipe(Effect.andThen(run))
         yield* Effect.gen(function* () {
           yield* Work.enqueue({ fail: false })
-          yield* startWorker({ middleware: [tag] })
+          yield* startWorker().pipe(provideMiddleware(tag))
           yield* settle
           assert.deepStrictEqual(log, ["start Work#1", "handler"])
         }).pipe(Effect.provide(jobsLayer(workHandlers(log))))
@@ -493,7 +493,7 @@ describe("Processor", () => {
         yield* Greet.enqueue({ n: 2 })
         yield* Greet.enqueue({ n: 3 })
         // The worker runs where Region is "us": the worker's context is the run's, so it wins.
-        yield* startWorker({ middleware: [polite], concurrency: 1 }).pipe(Effect.provideService(Region, "us"))
+        yield* startWorker({ concurrency: 1 }).pipe(provideMiddleware(polite)).pipe(Effect.provideService(Region, "us"))
         yield* settle
         assert.deepStrictEqual(heard, ["from the layer in us", "from middleware in us", "from the layer in us"])
       }).pipe(Effect.provide(jobsLayer(handlers)))

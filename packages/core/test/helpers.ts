@@ -3,7 +3,15 @@
  * stopped on demand, and an event recorder. Everything runs on the TestClock of `it.effect`.
  */
 import { Context, Effect, Exit, Layer, Logger, PubSub, Scope } from "effect"
-import { JobClient, JobEvents, type JobRegistry, ProcessRegistry, QueueStore, JobWorker } from "../src/index.ts"
+import {
+  JobClient,
+  JobEvents,
+  type JobRegistry,
+  JobWorker,
+  Middleware,
+  ProcessRegistry,
+  QueueStore
+} from "../src/index.ts"
 
 /** What a test environment provides. */
 export type Jobs =
@@ -83,3 +91,9 @@ export const assertShare = (count: number, n: number, p: number, label: string):
     )
   }
 }
+
+/** Provides middleware as the worker and the test kit take it: layers, the first made the outermost. */
+export const provideMiddleware =
+  (...middleware: ReadonlyArray<Middleware.JobMiddleware>) =>
+  <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.provide(effect, Layer.mergeAll(Layer.empty, ...middleware.map((m) => Middleware.layer(m))))

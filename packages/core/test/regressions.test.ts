@@ -7,7 +7,7 @@ import { Context, Effect, Fiber, Layer, Option, References, Schema } from "effec
 import { TestClock } from "effect/testing"
 import { Job, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
-import { jobsLayer, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
+import { jobsLayer, provideMiddleware, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
 
 /** `retries` retries, ten seconds apart, no jitter: due times are exact. */
 const everyTenSeconds = (retries: number) =>
@@ -176,7 +176,7 @@ describe("regressions", () => {
         yield* Effect.gen(function* () {
           const thrower = yield* Thrower.enqueue({ n: 1 })
           const wrapped = yield* Wrapped.enqueue({ n: 1 })
-          yield* startWorker({ middleware: [throwingMiddleware], leaseDuration: "30 seconds" })
+          yield* startWorker({ leaseDuration: "30 seconds" }).pipe(provideMiddleware(throwingMiddleware))
           yield* settle
 
           assert.strictEqual((yield* stats).leased, 0, "no lease left held")
@@ -330,7 +330,7 @@ describe("regressions", () => {
       ]
       yield* Effect.gen(function* () {
         const { id } = yield* Greet.enqueue({ n: 1 })
-        yield* JobsTest.drain({ middleware })
+        yield* JobsTest.drain().pipe(provideMiddleware(...middleware))
         assert.strictEqual(seen.length, 1)
         assert.strictEqual(seen[0]?.tenant, "acme")
         assert.strictEqual(seen[0]?.span, "job-span")

@@ -73,3 +73,18 @@ export const fromContext = (context: Context.Context<never>): Registry | string 
   }
   return { get: (name) => byName.get(name), names: [...byName.keys()] }
 }
+
+/** Where middleware layers put their middleware: `<prefix><order>`. */
+export const middlewarePrefix = "@effect-jobs/core/Middleware/"
+
+/** A middleware as its layer stores it, with the services the layer was built with. */
+export type StoredMiddleware = (run: Effect.Effect<unknown, unknown>, job: JobInfo) => Effect.Effect<unknown, unknown>
+
+/** The middleware of `context`, outermost first (in the order their layers were made). */
+export const middlewareFromContext = (context: Context.Context<never>): ReadonlyArray<StoredMiddleware> => {
+  const found: Array<readonly [number, StoredMiddleware]> = []
+  for (const [key, value] of context.mapUnsafe) {
+    if (key.startsWith(middlewarePrefix)) found.push([Number(key.slice(middlewarePrefix.length)), value])
+  }
+  return found.sort((a, b) => a[0] - b[0]).map(([, middleware]) => middleware)
+}
