@@ -1,10 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema, Tracer } from "effect"
+import { Effect, Layer, Option, Schema, type Tracer } from "effect"
 import * as HttpClient from "effect/http/HttpClient"
 import * as HttpClientResponse from "effect/http/HttpClientResponse"
 import { OtlpSerialization, OtlpTracer } from "effect/observability"
 import { TestClock } from "effect/testing"
 import { Job, JobRegistry, QueueStore } from "../src/index.ts"
+import { recordingTracer } from "./conformance/recordingTracer.ts"
 import { jobsLayer, settle, startWorker } from "./helpers.ts"
 
 class MailerDown extends Schema.TaggedError<MailerDown>()("MailerDown", { message: Schema.String }) {}
@@ -15,20 +16,6 @@ const Greet = Job.make("Greet", {
   queue: "mail",
   retry: 2
 })
-
-/** A tracer that keeps every span it makes, as an in-memory exporter would. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  const named = (name: string) => spans.filter((span) => span.name === name)
-  return { spans, tracer, named }
-}
 
 const parentId = (span: Tracer.Span) => Option.getOrUndefined(span.parent)?.spanId
 

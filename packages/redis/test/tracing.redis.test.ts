@@ -1,6 +1,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { Job, JobClient, JobRegistry, JobWorker } from "@effect-jobs/core"
-import { Effect, Layer, Option, Schema, Tracer } from "effect"
+import { recordingTracer } from "@effect-jobs/core/test/conformance/recordingTracer.ts"
+import { Effect, Layer, Option, Schema } from "effect"
 import * as RedisBackend from "../src/RedisBackend.ts"
 import { waitUntil } from "./helpers/effects.ts"
 import { testRedis } from "./helpers/redisServer.ts"
@@ -10,19 +11,6 @@ beforeAll(redis.setup, 20_000)
 afterAll(redis.teardown, 20_000)
 
 const Greet = Job.make("Greet", { payload: { to: Schema.String } })
-
-/** A tracer that keeps every span it makes, as an in-memory exporter would. */
-const recordingTracer = () => {
-  const spans: Array<Tracer.NativeSpan> = []
-  const tracer = Tracer.make({
-    span: (options) => {
-      const span = new Tracer.NativeSpan(options)
-      spans.push(span)
-      return span
-    }
-  })
-  return { spans, tracer }
-}
 
 describe("tracing on Redis", () => {
   it.live("a worker on its own connection runs the job under the span that enqueued it", () =>
