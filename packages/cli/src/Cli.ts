@@ -3,6 +3,7 @@
  * with the global settings (`--redis`, `--prefix`, `--log-format`, …) shared by all.
  */
 import * as Command from "effect/cli/Command"
+import * as Admin from "./commands/Admin.ts"
 import * as Dead from "./commands/Dead.ts"
 import * as Enqueue from "./commands/Enqueue.ts"
 import * as Queues from "./commands/Queues.ts"
@@ -22,7 +23,8 @@ export const command = Command.make("effect-jobs").pipe(
     Queues.command,
     Dead.command,
     Retries.command,
-    Scheduled.command
+    Scheduled.command,
+    Admin.command
   ]),
   Command.withGlobalFlags(Settings.all)
 )

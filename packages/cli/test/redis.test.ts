@@ -3,7 +3,7 @@ import * as Os from "node:os"
 import * as Path from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { fixtures, killAll, type Result, type Running, run, start } from "./helpers/cli.ts"
-import { type RedisServer, startRedis } from "./helpers/redis.ts"
+import { command, type RedisServer, startRedis } from "./helpers/redis.ts"
 
 let redis: RedisServer
 let prefixes = 0
@@ -51,6 +51,29 @@ const enqueue = async (prefix: string, job: string, payload: unknown, ...args: A
   ).stdout.trim()
 
 describe("on Redis", () => {
+  it("admin quarantine lists, shows and deletes a job the worker could not read, while the rest run", async () => {
+    const prefix = newPrefix()
+    const bad = await enqueue(prefix, "Greet", { name: "Bad" })
+    await enqueue(prefix, "Greet", { name: "Ada" })
+    const record = "r:0:0:1:1:0:Greet:written-by-a-future-version\u0000?"
+    await command(redis.url, "HSET", `${prefix}:{default}:meta`, bad, `9~${record}`)
+    const running = worker(prefix)
+    await running.waitFor(/hello Ada/)
+    await stop(running)
+
+    const listed = ok(await run(["admin", "quarantine", "list", ...on(prefix)])).stdout
+    assert.include(listed, bad)
+    assert.include(listed, "record format version 9 is newer")
+    const shown = JSON.parse(ok(await run(["admin", "quarantine", "show", bad, ...on(prefix)])).stdout)
+    assert.strictEqual(shown.record, `9~${record}`)
+    assert.deepStrictEqual(JSON.parse(shown.payload), { name: "Bad" })
+    assert.include(ok(await run(["admin", "quarantine", "delete", bad, ...on(prefix)])).stdout, "1 of 1 entry deleted")
+    assert.include(ok(await run(["admin", "quarantine", "list", ...on(prefix)])).stdout, "The quarantine is empty.")
+    const missing = await run(["admin", "quarantine", "requeue", bad, ...on(prefix)])
+    assert.strictEqual(missing.code, 1)
+    assert.include(missing.stderr, "not in the quarantine")
+  })
+
   it("runs enqueued jobs on a worker and shows them as processed in stats --json", async () => {
     const prefix = newPrefix()
     const id = await enqueue(prefix, "Greet", { name: "Ada" })

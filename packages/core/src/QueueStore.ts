@@ -103,6 +103,30 @@ export const defaultDeadSetLimits: DeadSetLimits = {
 }
 
 /**
+ * An entry a store set aside instead of running or deleting it: its record is unreadable, or
+ * a newer version of effect-jobs wrote it. The stored text is kept as found; the jobs behind
+ * it run on. An admin lists, re-enqueues or deletes these (`effect-jobs admin quarantine`).
+ */
+export interface QuarantinedEntry {
+  readonly id: string
+  readonly queue: string
+  /** Why it was set aside. */
+  readonly reason: string
+  /** When, in epoch milliseconds on the store's clock. */
+  readonly quarantinedAt: number
+  /** The job's stored record, payload and error lines as found (`undefined` where absent). */
+  readonly record: string | undefined
+  readonly payload: string | undefined
+  readonly errors: string | undefined
+}
+
+/** One page of the quarantine, oldest first. */
+export interface QuarantinePage {
+  readonly entries: ReadonlyArray<QuarantinedEntry>
+  readonly total: number
+}
+
+/**
  * Raised when the store cannot be reached or answers something unexpected. A failed enqueue
  * says what it may have written: a write whose reply was lost may have happened, so
  * `unconfirmed` names those jobs' ids (enqueue them again under the same ids: a job that was
@@ -242,6 +266,19 @@ export class QueueStore extends Context.Service<
     readonly retryNow: (set: JobSet, ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
     /** Deletes jobs from a set; returns how many were there. */
     readonly remove: (set: JobSet, ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
+    /** A page of the entries set aside as unreadable or of a newer format, every queue's, oldest first. */
+    readonly listQuarantine: (page: {
+      readonly offset: number
+      readonly limit: number
+    }) => Effect.Effect<QuarantinePage, QueueStoreError>
+    /**
+     * Puts quarantined entries back at the tail of their queue: a newer format's record as it
+     * is (for a newer worker), an unreadable one as a fresh record (attempt 0) when its job
+     * name can be read. Returns how many went back.
+     */
+    readonly requeueQuarantined: (ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
+    /** Deletes quarantined entries with everything stored for them; returns how many were there. */
+    readonly removeQuarantined: (ids: ReadonlyArray<string>) => Effect.Effect<number, QueueStoreError>
   }
 >()("@effect-jobs/core/QueueStore") {}
 

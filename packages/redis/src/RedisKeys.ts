@@ -21,6 +21,8 @@
  * | `P:{q}:stats`                | hash   | `processed`, `failed` counters, `seq` and `claims` sequences   |
  * | `P:{q}:paused`               | string | present while the queue is paused                              |
  * | `P:{q}:replay:0`, `:replay:1`| hash   | what recent transitions answered, for replays (a period each)  |
+ * | `P:{q}:quarantine`           | hash   | id → time set aside (ms) and why: entries this version cannot  |
+ * |                              |        | read, their record, payload and errors kept where they are     |
  * | `P:{@index}:queues`          | set    | every queue name ever written to                               |
  * | `P:{@index}:ids`            | hash   | job id → `<queue>@<reserved at, ms>`; swept by the reaper      |
  * | `P:{@processes}:beats`       | zset   | worker process id → entry expiry (ms)                          |
@@ -58,6 +60,8 @@ export interface QueueKeys {
   readonly replayA: string
   /** Replay records of odd periods. */
   readonly replayB: string
+  /** Entries set aside because this version cannot read their record. */
+  readonly quarantine: string
   /** Pub/sub channel for wake-ups. */
   readonly wake: string
 }
@@ -91,6 +95,7 @@ export const queueKeys = (prefix: string, queue: string): QueueKeys => {
     paused: `${base}:paused`,
     replayA: `${base}:replay:0`,
     replayB: `${base}:replay:1`,
+    quarantine: `${base}:quarantine`,
     wake: `${base}:wake`
   }
 }

@@ -30,7 +30,7 @@
  *   ids stay taken, in the index too) and trimmed at each ack; trimmed ids are freed.
  *
  * Round trips are the cost: a worker's acks ride on its next claim (`ackAndClaim`: one
- * `claim-13` call per queue completes the finished jobs and leases the next ones); other
+ * `claim-14` call per queue completes the finished jobs and leases the next ones); other
  * concurrent `ack`s and `retry`s are coalesced into one script call per queue per tick;
  * `enqueue` writes a queue's jobs in one call per chunk (and concurrent single generated-id
  * `enqueue`s likewise share one call per queue per tick); inside the scripts a batch costs
@@ -193,7 +193,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
 
   /**
    * Per lease, whether the ack completed it (`heldAt`, read from `ack-9`'s integers or
-   * `claim-13`'s `acked` characters); and the ids to free in the id index: completed jobs
+   * `claim-14`'s `acked` characters); and the ids to free in the id index: completed jobs
    * whose id the caller chose (deleted at once, unless retention keeps them) and, with
    * retention, those the reply says were deleted anyway (record missing, or trimmed).
    */
@@ -211,7 +211,7 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     return { acked, deleted }
   }
 
-  /** One `claim-13` call on one queue: acks `acks` (all of this queue), then leases up to `limit`. */
+  /** One `claim-14` call on one queue: acks `acks` (all of this queue), then leases up to `limit`. */
   const claimQueue = (
     queue: string,
     limit: number,
@@ -244,7 +244,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           keys.stats,
           keys.completed,
           keys.replayA,
-          keys.replayB
+          keys.replayB,
+          keys.quarantine
         ],
         args
       )
@@ -268,27 +269,54 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
         const fields = packed === "" ? [""] : packed.split("\u0000")
         if ((fields.length - 1) % jobFieldCount !== 0) {
           return Effect.die(
-            new Error(`claim-13 returned ${fields.length - 1} job fields, not ${jobFieldCount} per job`)
+            new Error(`claim-14 returned ${fields.length - 1} job fields, not ${jobFieldCount} per job`)
           )
         }
         const claimed: Array<ClaimedJob> = []
         const leaseDeadline = Number(deadline)
         const claimedAt = Number(now)
-        for (let i = 0; i + jobFieldCount < fields.length; i += jobFieldCount) {
-          claimed.push(toClaimed(queue, fields, i, leaseDeadline, claimedAt))
+        // A record this client cannot read is set aside on its own; the rest of the batch runs.
+        let unreadable: Array<Lease> | undefined
+        const take = (from: ReadonlyArray<string>, i: number) => {
+          const job = toClaimed(queue, from, i, leaseDeadline, claimedAt)
+          if (job !== undefined) claimed.push(job)
+          else (unreadable ??= []).push({ id: from[i]!, token: from[i + 1]! })
         }
-        for (let i = 0; i + jobFieldCount <= looseJobs.length; i += jobFieldCount) {
-          claimed.push(toClaimed(queue, looseJobs, i, leaseDeadline, claimedAt))
-        }
+        for (let i = 0; i + jobFieldCount < fields.length; i += jobFieldCount) take(fields, i)
+        for (let i = 0; i + jobFieldCount <= looseJobs.length; i += jobFieldCount) take(looseJobs, i)
         const { acked, deleted } = ackOutcome(acks, (i) => ackedText[i] === "1", ackDeleted)
         const result = { acked, jobs: claimed }
-        if (dropped.length === 0) {
+        if (dropped.length === 0 && unreadable === undefined) {
           return deleted.length === 0 ? Effect.succeed(result) : Effect.as(forget(queue, deleted), result)
         }
-        return Effect.logWarning(
-          `dropped ${dropped.length} id(s) without a record from ${queue}: ${dropped.join(", ")}`
-        ).pipe(Effect.andThen(forget(queue, [...deleted, ...dropped])), Effect.as(result))
+        return Effect.all([
+          forget(queue, deleted),
+          dropped.length === 0 ? Effect.void : quarantined(queue, dropped),
+          unreadable === undefined ? Effect.void : setAside(queue, unreadable)
+        ]).pipe(Effect.as(result))
       })
+    )
+  }
+
+  const quarantineHint = "see `effect-jobs admin quarantine list`"
+  /** Says which entries a claim set aside in the quarantine. */
+  const quarantined = (queue: string, ids: ReadonlyArray<string>) =>
+    Effect.logWarning(
+      `set aside ${ids.length} job(s) of ${queue} whose record this worker cannot read, kept in the ` +
+        `quarantine (${quarantineHint}): ${ids.slice(0, 20).join(", ")}${ids.length > 20 ? ", …" : ""}`
+    )
+  /**
+   * Sets claimed jobs whose record this client cannot read aside (fenced by their lease).
+   * Should this call fail, their leases run out and the reaper, which reads records as the
+   * scripts do, sets them aside.
+   */
+  const setAside = (queue: string, leases: ReadonlyArray<Lease>) => {
+    const k = keysOf(queue)
+    const args = ["the record is not in a format this client reads"]
+    for (const lease of leases) args.push(lease.id, lease.token)
+    return run("quarantine", lua.quarantine, [k.leases, k.token, k.quarantine], args).pipe(
+      Effect.flatMap((reply) => quarantined(queue, asStrings(reply))),
+      Effect.catchCause((cause) => Effect.logWarning(`setting unreadable jobs of ${queue} aside failed`, cause))
     )
   }
 
@@ -643,10 +671,10 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
       ),
     // Each reap also sweeps a page of the id index; a failed sweep leaves it for the next reap.
     reap: Effect.tap(
-      perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready]),
+      perQueueSum("reap", lua.reap, (k) => [k.leases, k.token, k.meta, k.ready, k.quarantine]),
       () => Effect.catchCause(sweepIds, (cause) => Effect.logDebug("sweeping the id index failed", cause))
     ),
-    promote: perQueueSum("promote", lua.promote, (k) => [k.scheduled, k.retry, k.meta, k.ready]),
+    promote: perQueueSum("promote", lua.promote, (k) => [k.scheduled, k.retry, k.meta, k.ready, k.quarantine]),
     awaitWork,
     ...Admin.make(ctx)
   })

@@ -4,6 +4,7 @@
  * `@effect-jobs/redis/testing`.
  */
 export {
+  command,
   deleteKeys,
   freePort,
   hasRedisServer,

@@ -163,7 +163,7 @@ describe("RedisQueueStore", () => {
     )
   )
 
-  // claim-13 packs a batch's fields into one NUL-separated string; fields with a NUL of their
+  // claim-14 packs a batch's fields into one NUL-separated string; fields with a NUL of their
   // own must come back whole, next to packed ones, and acks must line up with their leases.
   it.live("claims jobs with NUL bytes in an id, a name or a payload beside ordinary ones", () =>
     withStore((store) =>

@@ -15,6 +15,6 @@ describe("scripts", () => {
     const expected = new URL("../src/lua/", import.meta.url).href
     assert.strictEqual(luaDirectory(source).href, expected)
     assert.strictEqual(luaDirectory(compiled).href, expected)
-    assert.isTrue(Fs.existsSync(new URL("claim-13.lua", luaDirectory(compiled))))
+    assert.isTrue(Fs.existsSync(new URL("claim-14.lua", luaDirectory(compiled))))
   })
 })

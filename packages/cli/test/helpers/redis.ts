@@ -3,4 +3,4 @@
  * end (from `@effect-jobs/redis/testing`). Never the shared server on 6379, never
  * `REDIS_URL`: the CLI tests delete and retry whole sets, which must not touch anyone else's data.
  */
-export { type RedisServer, startRedisServer as startRedis } from "@effect-jobs/redis/testing"
+export { command, type RedisServer, startRedisServer as startRedis } from "@effect-jobs/redis/testing"

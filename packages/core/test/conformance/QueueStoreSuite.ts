@@ -719,6 +719,21 @@ export const suite = (
         }))
     })
 
+    describe("quarantine", () => {
+      test("holds nothing a store wrote itself; re-enqueueing or deleting ids not in it changes nothing", (store) =>
+        Effect.gen(function* () {
+          yield* claimed(store, ["a"])
+          yield* store.enqueue([job("b"), job("c", { delayMillis: soon })])
+          yield* advance(pastSoon)
+          assert.strictEqual(yield* store.reap, 0)
+          assert.deepStrictEqual(yield* store.listQuarantine({ offset: 0, limit: 10 }), { entries: [], total: 0 })
+          assert.strictEqual(yield* store.requeueQuarantined(["a", "b", "nope"]), 0)
+          assert.strictEqual(yield* store.removeQuarantined(["a", "b", "nope"]), 0)
+          assert.strictEqual((yield* find(store, "a")).state, "leased")
+          assert.deepStrictEqual(ids(yield* claim(store, { limit: 10 })), ["b", "c"])
+        }))
+    })
+
     describe("limits per queue", () => {
       /** Enqueues, claims and settles one job of `queue` (a millisecond apart, so the order is clear). */
       const settleOne = (store: Store, id: string, queue: string, how: "ack" | "kill") =>

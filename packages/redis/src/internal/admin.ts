@@ -21,7 +21,20 @@ const setKey = (set: QueueStore.JobSet, k: RedisKeys.QueueKeys) =>
 /** Builds the admin operations. */
 export const make = (
   ctx: StoreContext
-): Pick<Store, "pause" | "resume" | "stats" | "get" | "listQueue" | "list" | "retryNow" | "remove"> => {
+): Pick<
+  Store,
+  | "pause"
+  | "resume"
+  | "stats"
+  | "get"
+  | "listQueue"
+  | "list"
+  | "retryNow"
+  | "remove"
+  | "listQuarantine"
+  | "requeueQuarantined"
+  | "removeQuarantined"
+> => {
   const { checkQueue, eachQueue, forget, getIn, keysOf, knownQueues, lua, remember, run, send } = ctx
   const ids = RedisKeys.idsIndex(ctx.prefix)
 
@@ -136,6 +149,69 @@ export const make = (
       return count
     })
 
+  /** Every queue's quarantine, oldest first; the page's stored text read in one call per queue. */
+  const listQuarantine = (page: Page) =>
+    Effect.gen(function* () {
+      const offset = Math.max(0, Math.floor(page.offset))
+      const limit = Math.max(0, Math.floor(page.limit))
+      const rows = yield* eachQueue((queue) =>
+        send("listQuarantine", "HGETALL", keysOf(queue).quarantine).pipe(
+          Effect.map((reply) => ({ queue, fields: asStrings(reply) }))
+        )
+      )
+      const all: Array<{ readonly id: string; readonly queue: string; readonly at: number; readonly reason: string }> =
+        []
+      for (const { fields, queue } of rows) {
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const entry = fields[i + 1]!
+          const bar = entry.indexOf("|")
+          all.push({ id: fields[i]!, queue, at: Number(entry.slice(0, bar)), reason: entry.slice(bar + 1) })
+        }
+      }
+      all.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      const shown = all.slice(offset, offset + limit)
+      const byQueue = new Map<string, Array<number>>()
+      shown.forEach((entry, i) => {
+        const positions = byQueue.get(entry.queue)
+        if (positions === undefined) byQueue.set(entry.queue, [i])
+        else positions.push(i)
+      })
+      const texts: Array<ReadonlyArray<unknown>> = []
+      yield* Effect.forEach(
+        byQueue,
+        ([queue, positions]) => {
+          const k = keysOf(queue)
+          return run(
+            "listQuarantine",
+            lua.get,
+            [k.meta, k.payload, k.errors, k.reason],
+            positions.map((i) => shown[i]!.id)
+          ).pipe(
+            Effect.tap((reply) =>
+              Effect.sync(() => {
+                const fields = asArray(reply)
+                positions.forEach((position, j) => {
+                  texts[position] = fields.slice(j * 4, j * 4 + 3)
+                })
+              })
+            )
+          )
+        },
+        { concurrency: "unbounded", discard: true }
+      )
+      const text = (value: unknown) => (typeof value === "string" ? value : undefined)
+      const entries = shown.map((entry, i) => ({
+        id: entry.id,
+        queue: entry.queue,
+        reason: entry.reason,
+        quarantinedAt: entry.at,
+        record: text(texts[i]?.[0]),
+        payload: text(texts[i]?.[1]),
+        errors: text(texts[i]?.[2])
+      }))
+      return { entries, total: all.length } satisfies QueueStore.QuarantinePage
+    })
+
   return {
     // A plain SET: one command is atomic, no script needed.
     pause: (queue) =>
@@ -169,6 +245,21 @@ export const make = (
         (queue, chunk) => {
           const k = keysOf(queue)
           return run("remove", lua.remove, [setKey(set, k), k.meta, k.payload, k.errors, k.reason], chunk)
+        },
+        forget
+      ),
+    listQuarantine,
+    requeueQuarantined: (jobIds) =>
+      overQueues(jobIds, (queue, chunk) => {
+        const k = keysOf(queue)
+        return run("requeueQuarantined", lua.requeueQuarantined, [k.quarantine, k.meta, k.ready], [k.wake, ...chunk])
+      }),
+    removeQuarantined: (jobIds) =>
+      overQueues(
+        jobIds,
+        (queue, chunk) => {
+          const k = keysOf(queue)
+          return run("removeQuarantined", lua.removeQuarantined, [k.quarantine, k.meta, k.payload, k.errors], chunk)
         },
         forget
       )

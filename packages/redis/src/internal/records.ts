@@ -40,6 +40,9 @@ export const stateLetter = { scheduled: "s", retry: "t", dead: "x" } as const
 // Where `field` stopped: just past the ':' that ends the field, or -1 when it is malformed.
 let cursor = 0
 
+/** Most digits of a number field, as the scripts write them (`lua/includes/record.lua`). */
+const maxDigits = 14
+
 /** The whole number at `cursor`, up to the next ':' (read arithmetically: no substring). */
 const field = (text: string): number => {
   let at = cursor
@@ -50,7 +53,7 @@ const field = (text: string): number => {
   for (let code = text.charCodeAt(at); code >= 48 && code <= 57; code = text.charCodeAt(++at)) {
     value = value * 10 + (code - 48)
   }
-  cursor = at > digits && text.charCodeAt(at) === 58 /* : */ ? at + 1 : -1
+  cursor = at > digits && at - digits <= maxDigits && text.charCodeAt(at) === 58 /* : */ ? at + 1 : -1
   return negative ? -value : value
 }
 
@@ -153,19 +156,23 @@ export const fenceOf = (token: string): number => {
   return Number(token.slice(token.lastIndexOf(":") + 1, end))
 }
 
-/** Fields per job in a `claim-13` reply: id, token, meta, payload, error lines. */
+/** Fields per job in a `claim` reply: id, token, meta, payload, error lines. */
 export const jobFieldCount = 5
 
-/** Builds a claimed job from its five `claim-13` fields, starting at `at`. */
+/**
+ * Builds a claimed job from its five `claim` fields, starting at `at`; `undefined` when this
+ * client cannot read the record (the caller sets the job aside in the quarantine, and the
+ * rest of the batch runs).
+ */
 export const toClaimed = (
   queue: string,
   fields: ReadonlyArray<string>,
   at: number,
   leaseDeadline: number,
   claimedAt: number
-): ClaimedJob => {
-  // The script has just written this meta entry itself: it is well formed.
-  const meta = decodeMeta(fields[at + 2])!
+): ClaimedJob | undefined => {
+  const meta = decodeMeta(fields[at + 2])
+  if (meta === undefined) return undefined
   const stored = fields[at + 3]!
   return {
     id: fields[at]!,

@@ -33,15 +33,15 @@ const files = [
   "forgetIds-1",
   "sweepIds-1",
   "enqueue-7",
-  "claim-13",
+  "claim-14",
   "extendLeases-2",
   "ack-9",
   "retry-8",
   "kill-10",
   "discard-7",
   "requeue-6",
-  "reap-4",
-  "promote-4",
+  "reap-5",
+  "promote-5",
   "awaitWork-4",
   "resume-1",
   "stats-8",
@@ -53,7 +53,10 @@ const files = [
   "heartbeat-2",
   "removeProcess-2",
   "listProcesses-2",
-  "probe-1"
+  "probe-1",
+  "quarantine-3",
+  "requeueQuarantined-3",
+  "removeQuarantined-4"
 ] as const
 
 type ScriptName<F> = F extends `${infer Name}-${number}` ? Name : never

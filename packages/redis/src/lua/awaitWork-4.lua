@@ -16,6 +16,7 @@
 --- @include "time"
 --- @include "record"
 --- @include "batch"
+--- @include "quarantine"
 --- @include "promote"
 
 local now = nowMillis()

@@ -1,9 +1,10 @@
--- promote: due scheduled and retry jobs become ready, and when the next one is due (needs time, record, batch).
+-- promote: due scheduled and retry jobs become ready, and when the next one is due (needs time, record, batch, quarantine).
 
 -- Moves up to `max` jobs due at or before `now` from a time-ordered set to the tail of the
 -- ready list, earliest first, with one command per step in pieces (needs batch: `max` may be
--- past the ~8,000 values Lua's unpack can pass). Ids without a readable record are dropped from the set.
-local function promoteDue(setKey, metaKey, readyKey, now, max)
+-- past the ~8,000 values Lua's unpack can pass). An id whose record this version cannot read
+-- leaves the set for the quarantine, its record kept.
+local function promoteDue(setKey, metaKey, readyKey, quarantineKey, now, max)
   local ids = redis.call("ZRANGEBYSCORE", setKey, "-inf", dueBound(now), "LIMIT", 0, max)
   if #ids == 0 then return 0 end
   local metas = hmgetEach(metaKey, ids)
@@ -15,6 +16,8 @@ local function promoteDue(setKey, metaKey, readyKey, now, max)
       metaArgs[#metaArgs + 1] = id
       metaArgs[#metaArgs + 1] = encodeMeta(m)
       ready[#ready + 1] = id
+    else
+      quarantine(quarantineKey, now, id, metas[i])
     end
   end
   callEach("HSET", metaKey, metaArgs)

@@ -1,5 +1,5 @@
 --[[
-  claim-13: completes the jobs the caller acks (as ack-9 does), promotes due scheduled and
+  claim-14: completes the jobs the caller acks (as ack-9 does), promotes due scheduled and
   retry jobs, then leases up to `limit` ready jobs to `owner`, counting one attempt each.
   A worker refills the slots its finished jobs freed in the call that completes them.
 
@@ -18,6 +18,7 @@
   KEYS[11] completed  zset   kept completed ids by completion time (retention)
   KEYS[12] replayA   hash    replay records, even periods (includes/replay.lua)
   KEYS[13] replayB   hash    replay records, odd periods
+  KEYS[14] quarantine hash   id -> "<ms>|<reason>" for records this version cannot read
 
   ARGV[1] limit        int     most jobs to lease (>= 0)
   ARGV[2] owner        string  the claiming process
@@ -50,7 +51,8 @@
     looseJobs  array   the same five fields per job, one element each, for the jobs that
                        have a NUL byte inside a field (a caller's id or a hand-written
                        payload) and so cannot be packed
-    dropped    array   ids found in the ready list without a readable record (removed)
+    dropped    array   ids found in the ready list without a record this version reads: set
+                       aside in the quarantine, their record, payload and errors kept
     acked      string  one character per pair: "1" completed, "0" lease not held
     ackDeleted array   ids deleted although retention is on (record missing, or trimmed)
     nextDue   int    when the ready list ran dry (fewer than `limit` > 0 ids popped) or the
@@ -66,6 +68,7 @@
 --- @include "time"
 --- @include "record"
 --- @include "batch"
+--- @include "quarantine"
 --- @include "promote"
 --- @include "replay"
 --- @include "complete"
@@ -121,8 +124,8 @@ end
 local limit = tonumber(ARGV[1])
 local maxBytes = tonumber(ARGV[10])
 local promoteMax = tonumber(ARGV[4])
-local promoted = promoteDue(KEYS[2], KEYS[5], KEYS[1], now, promoteMax)
-  + promoteDue(KEYS[3], KEYS[5], KEYS[1], now, promoteMax)
+local promoted = promoteDue(KEYS[2], KEYS[5], KEYS[1], KEYS[14], now, promoteMax)
+  + promoteDue(KEYS[3], KEYS[5], KEYS[1], KEYS[14], now, promoteMax)
 local deadline = now + math.floor(tonumber(ARGV[3]))
 local leased = { deadline }
 local dropped = {}
@@ -169,6 +172,7 @@ if limit > 0 and not paused then
         answer(id, token, meta, payload, errorLines)
       elseif not seen[id] then
         dropped[#dropped + 1] = id
+        quarantine(KEYS[14], now, id, metas[k])
       end
     end
     if taken < #ids then
@@ -182,9 +186,6 @@ if limit > 0 and not paused then
       callEach("HSET", KEYS[5], metaArgs)
       callEach("HSET", KEYS[7], tokenArgs)
       callEach("ZADD", KEYS[4], leaseArgs)
-    end
-    if #dropped > 0 then
-      deleteRecords(KEYS[5], KEYS[6], KEYS[8], dropped)
     end
   end
 end
