@@ -6,11 +6,11 @@
  * never later on a worker. `enqueueMany` validates the whole batch first, then writes it
  * in chunks of one store call each.
  */
-import { Buffer } from "node:buffer"
 import * as Context from "effect/Context"
 import * as DateTime from "effect/DateTime"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Base64Url from "effect/encoding/Base64Url"
 import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Metric from "effect/Metric"
@@ -68,7 +68,7 @@ let idBlock = ""
 let idAt = 0
 const refillIds = () => {
   globalThis.crypto.getRandomValues(idBytes)
-  idBlock = Buffer.from(idBytes.buffer, idBytes.byteOffset, idBytes.byteLength).toString("base64url")
+  idBlock = Base64Url.encode(idBytes)
   idAt = 0
 }
 /** A fresh random job id (22 base64url characters, not starting with `-`). */

@@ -105,3 +105,17 @@ export const emitter: Effect.Effect<((event: JobEvent) => void) | undefined> = E
   Effect.serviceOption(JobEvents),
   (events) => (events._tag === "Some" ? events.value.publishUnsafe : undefined)
 )
+
+/**
+ * Every event published after the stream starts (needs `JobEvents.layer`).
+ *
+ * ```ts
+ * yield* JobEvents.stream.pipe(Stream.runForEach((event) => Effect.log(event._tag, event.id)), Effect.forkScoped)
+ * ```
+ *
+ * @since 0.1.0
+ * @category accessors
+ */
+export const stream: Stream.Stream<JobEvent, never, JobEvents> = Stream.unwrap(
+  Effect.map(JobEvents, (events) => events.stream)
+)

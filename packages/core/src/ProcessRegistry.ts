@@ -1,8 +1,15 @@
 /**
  * The registry of live worker processes: who is running, where, on which queues, doing what.
  *
+ * **Unstable**: this is the interface a store implements (the memory and Redis stores do);
+ * it changes as features (locks, batches, cron) add operations. Apps use `JobClient`,
+ * `JobWorker` and the test kit, not this contract.
+ *
  * Each worker writes its entry on a heartbeat with a time to live; an entry that is not
  * refreshed (the process died) disappears by itself. Dashboards and `stats` read it.
+ *
+ * @stability unstable
+ * @since 0.1.0
  */
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"

@@ -1,6 +1,10 @@
 /**
  * The queue store contract and its in-memory implementation.
  *
+ * **Unstable**: this is the interface a store implements (the memory and Redis stores do);
+ * it changes as features (locks, batches, cron) add operations. Apps use `JobClient`,
+ * `JobWorker` and the test kit, not this contract.
+ *
  * A `QueueStore` holds jobs in five places: ready queues (FIFO per queue), the scheduled
  * set (enqueued for later), the retry set (failed, waiting for their next attempt), leases
  * (claimed by a worker) and the dead set. Every operation is one atomic transition, so a
@@ -10,6 +14,9 @@
  *
  * Due times are judged by the store's clock (`Clock` here, so `TestClock` drives it;
  * Redis `TIME` in the Redis store). Callers pass delays, never their own "now".
+ *
+ * @stability unstable
+ * @since 0.1.0
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
