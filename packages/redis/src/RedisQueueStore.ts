@@ -223,12 +223,13 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
     // Taken before the call: a wake-up published after the claim ran is newer than this mark.
     const mark = wakeups.listening(queue) ? wakeups.mark() : undefined
     const args: Array<string | number> = [limit, owner, boundedDelay(leaseMillis), promoteBatch, queue]
-    args.push(...retentionArgs, ctx.nonce(), claimBytes)
+    const nonceAt = args.length + retentionArgs.length
+    args.push(...retentionArgs, "", claimBytes)
     for (const lease of acks) args.push(lease.id, lease.token)
     // Retried with the same nonce: a retry after a lost reply gets the first run's leases back
     // instead of leasing more and counting their attempts again.
     return settling(
-      run(
+      ctx.runWithNonce(
         "claim",
         lua.claim,
         [
@@ -247,7 +248,8 @@ export const make = Effect.fnUntraced(function* (options: Options = {}) {
           keys.replayB,
           keys.quarantine
         ],
-        args
+        args,
+        nonceAt
       )
     ).pipe(
       Effect.flatMap((reply) => {

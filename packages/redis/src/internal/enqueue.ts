@@ -121,7 +121,7 @@ export const make = (
    */
   const writeJobs = (queue: string, jobs: ReadonlyArray<QueueStore.NewJob>) => {
     const keys = keysOf(queue)
-    const args: Array<Arg> = [keys.wake, ctx.nonce()]
+    const args: Array<Arg> = [keys.wake, ""]
     for (const job of jobs) {
       args.push(
         job.id,
@@ -134,11 +134,12 @@ export const make = (
     }
     return Effect.flatMap(
       retrying(
-        run(
+        ctx.runWithNonce(
           "enqueue",
           lua.enqueue,
           [keys.meta, keys.payload, keys.ready, keys.scheduled, keys.stats, keys.replayA, keys.replayB],
-          args
+          args,
+          1
         )
       ).pipe(Effect.mapError((error) => QueueStore.mayHaveWritten(error, jobs))),
       (reply) => {

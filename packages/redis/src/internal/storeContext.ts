@@ -56,10 +56,17 @@ export interface StoreContext {
   readonly prefix: string
   readonly keysOf: (queue: string) => RedisKeys.QueueKeys
   /**
-   * A new call nonce: this process's random prefix and a counter. A script call keeps its
-   * nonce across the client's retries, so a replay answers as the first run did.
+   * Runs a script whose `args[nonceAt]` carries a new call nonce (this process's random prefix
+   * and a counter), kept across the runs of the returned effect (the client's retries), so a
+   * replay answers as the first run did, whichever of the runs reaches Redis first.
    */
-  readonly nonce: () => string
+  readonly runWithNonce: (
+    operation: string,
+    script: LuaScript,
+    keys: ReadonlyArray<string>,
+    args: Array<Arg>,
+    nonceAt: number
+  ) => Effect.Effect<unknown, QueueStoreError>
   /** Runs a script; a negative code becomes a non-retryable error from the one code table. */
   readonly run: (
     operation: string,
@@ -173,7 +180,24 @@ export const make = (io: IoRedis["Service"], prefix: string, scope: Scope.Scope)
 
   const noncePrefix = randomBytes(9).toString("base64url")
   let nonceCount = 0
-  const nonce = () => `${noncePrefix}${(++nonceCount).toString(36)}`
+  const runWithNonce: StoreContext["runWithNonce"] = (operation, script, keys, args, nonceAt) => {
+    args[nonceAt] = `${noncePrefix}${(++nonceCount).toString(36)}`
+    return run(operation, script, keys, args)
+  }
 
-  return { io, lua, prefix, keysOf, nonce, run, send, checkQueue, remember, knownQueues, eachQueue, forget, getIn }
+  return {
+    io,
+    lua,
+    prefix,
+    keysOf,
+    runWithNonce,
+    run,
+    send,
+    checkQueue,
+    remember,
+    knownQueues,
+    eachQueue,
+    forget,
+    getIn
+  }
 }

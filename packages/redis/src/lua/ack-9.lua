@@ -32,5 +32,10 @@
 --- @include "replay"
 --- @include "complete"
 
-return completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], nowMillis(), 1, 4)
-  or -2
+local now = nowMillis()
+local records = {}
+local results = completeJobs(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], now, 1, 4,
+  records)
+if not results then return -2 end
+recordReplay(KEYS[8], KEYS[9], now, records)
+return results

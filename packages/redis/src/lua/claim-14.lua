@@ -75,7 +75,10 @@
 --- @include "encoding"
 
 local now = nowMillis()
-local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], KEYS[12], KEYS[13], now, 6, 11)
+-- Replay records of this call (acks' completions, then the leases): written once, at the end.
+local records = {}
+local acks = completeJobs(KEYS[4], KEYS[7], KEYS[5], KEYS[6], KEYS[8], KEYS[10], KEYS[11], KEYS[12], KEYS[13], now, 6, 11,
+  records)
 if not acks then return -2 end
 
 local pairCount = (#ARGV - 10) / 2
@@ -106,6 +109,8 @@ local function packed()
   return table.concat(jobs, "\0")
 end
 
+-- Looked up on every run, the first included: a retry can reach Redis before the run it
+-- retries (seen when connections are cut), and that late first run must answer as a replay.
 local nonceField = "@" .. ARGV[9]
 local first = replayed(KEYS[12], KEYS[13], nonceField, now)
 if first then
@@ -118,6 +123,7 @@ if first then
         redis.call("HGET", KEYS[8], id) or "")
     end
   end
+  recordReplay(KEYS[12], KEYS[13], now, records)
   return { now, leased[1], 0, packed(), looseJobs, {}, acked, ackDeleted, -2 }
 end
 
@@ -190,7 +196,11 @@ if limit > 0 and not paused then
   end
 end
 -- A call that leased nothing records nothing: its replay is then a claim like any other.
-if #leased > 1 then recordReplay(KEYS[12], KEYS[13], now, { nonceField, cmsgpack.pack(leased) }) end
+if #leased > 1 then
+  records[#records + 1] = nonceField
+  records[#records + 1] = cmsgpack.pack(leased)
+end
+recordReplay(KEYS[12], KEYS[13], now, records)
 local nextDue = -2
 if limit > 0 and popped < limit and not full then
   nextDue = paused and -1 or earliestDue(KEYS[2], KEYS[3])

@@ -27,7 +27,9 @@ describe("fault: connections cut at random", () => {
       url: proxy.url,
       prefix,
       concurrency: 10,
-      leaseMillis: 2_000,
+      // Long enough that renewals failing across a few cuts in a row do not lose a running job's
+      // lease (a job stopped that way mid-run may die, rightly, and looks as if it never ran).
+      leaseMillis: 5_000,
       reapMillis: 500,
       commandTimeoutMillis: 500
     }
@@ -83,7 +85,8 @@ describe("fault: connections cut at random", () => {
     console.log(
       `connections cut at random for ${chaosMillis / 1000} s: ${cuts} connections cut; ${next} jobs ` +
         `(${once.length} retry: false); ${missing.length + onceMissing.length} never ran; ${dead.total} dead ` +
-        `(${deadUnrun.length} of them never ran); ${duplicates} runs more than once; ${stats.processed} acknowledged`
+        `(${deadUnrun.length} of them never ran${deadUnrun.map((job) => `: ${job.id} ${job.deadReason}`).join("")}); ` +
+        `${duplicates} runs more than once; ${stats.processed} acknowledged`
     )
     assert.isTrue(finished, `not drained: ${JSON.stringify(stats)}`)
     assert.isAtLeast(cuts, 20)

@@ -8,9 +8,10 @@
 -- (-1 = no limit), keepFor ms (-1 = no limit); id/token pairs from index `pairsFrom`.
 -- Returns one integer per pair (1 completed, now or by an earlier run of the same ack whose
 -- reply was lost; 0 lease not held: nothing changed), then the ids deleted instead of kept
--- (record missing, or trimmed); nil when the arguments are malformed.
+-- (record missing, or trimmed); nil when the arguments are malformed. Appends the replay
+-- records of the completions to `records` (token, "c"), for the caller to record with its own.
 local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey, statsKey, completedKey,
-                            replayA, replayB, now, first, pairsFrom)
+                            replayA, replayB, now, first, pairsFrom, records)
   if #ARGV < pairsFrom - 1 or (#ARGV - pairsFrom + 1) % 2 ~= 0 then return nil end
   local retain = ARGV[first] == "1"
   local results = {}
@@ -21,7 +22,6 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
   for k = 1, n do ids[k] = ARGV[pairsFrom + 2 * k - 2] end
   local current = hmgetEach(tokensKey, ids)
   local held = {}
-  local records = {}
   local seen = {}
   for k = 1, n do
     local id = ids[k]
@@ -44,7 +44,6 @@ local function completeJobs(leasesKey, tokensKey, metaKey, payloadKey, errorsKey
     end
   end
   if #held == 0 then return results end
-  recordReplay(replayA, replayB, now, records)
   callEach("ZREM", leasesKey, held)
   callEach("HDEL", tokensKey, held)
   redis.call("HINCRBY", statsKey, "processed", #held)
