@@ -24,6 +24,11 @@ export interface JobInfo {
    * from overwriting the later run's work.
    */
   readonly fence: number
+  /**
+   * The definition's annotations (`Job.make(…, { annotations })`, `.annotate(key, value)`):
+   * typed settings that middleware reads with `Context.getOption(job.annotations, Key)`.
+   */
+  readonly annotations: Context.Context<never>
 }
 
 /** The running job, provided to every handler. */

@@ -16,6 +16,7 @@
  * ```
  */
 import type * as DateTime from "effect/DateTime"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import type * as Layer from "effect/Layer"
@@ -59,6 +60,12 @@ export interface JobOptions<P extends PayloadInput, S extends AnySchema, Err ext
   readonly retry?: RetryPolicy.RetryInput | undefined
   /** Interrupt a run that takes longer; the attempt fails with `JobTimeout` and is retried. */
   readonly timeout?: Duration.Input | undefined
+  /**
+   * Typed settings for features that plug in later (a lock, a unique key, a rate limit, a
+   * priority), keyed by `Context` keys as `Rpc` and `Workflow` annotations are. Middleware and
+   * the worker read them from `CurrentJob`'s `annotations`; `.annotate(key, value)` adds one.
+   */
+  readonly annotations?: Context.Context<never> | undefined
 }
 
 /** When and where to enqueue. */
@@ -120,8 +127,14 @@ export interface Job<
   readonly queue: string
   readonly retry: RetryPolicy.RetryPolicy
   readonly timeout: Duration.Duration | undefined
-  /** The options as given, for features that read their own keys. */
+  /** The options as given. */
   readonly options: JobOptions<PayloadInput, S, Err>
+  /** Typed settings read by middleware and the worker (see `JobOptions.annotations`). */
+  readonly annotations: Context.Context<never>
+  /** A copy of this definition with one more annotation. */
+  annotate<I, A>(key: Context.Key<I, A>, value: A): Job<Name, P, S, Err>
+  /** A copy of this definition with these annotations added (theirs win). */
+  annotateMerge<I>(annotations: Context.Context<I>): Job<Name, P, S, Err>
   /** @internal */
   readonly codec: PayloadCodec
   /**
@@ -174,6 +187,14 @@ const JobProto = {
       ? Effect.fnUntraced(handler as (payload: unknown, info: JobInfo) => Generator<Effect.Effect<unknown>, unknown>)
       : handler
     return { job: this, run }
+  },
+  annotate(this: Any, key: Context.Key<any, any>, value: unknown) {
+    return Object.assign(Object.create(JobProto), this, { annotations: Context.add(this.annotations, key, value) })
+  },
+  annotateMerge(this: Any, annotations: Context.Context<any>) {
+    return Object.assign(Object.create(JobProto), this, {
+      annotations: Context.merge(this.annotations, annotations as Context.Context<never>)
+    })
   },
   toLayer(this: Any, handler: (payload: unknown, info: JobInfo) => unknown) {
     return JobRegistry.add(this.handle(handler as HandlerFunction<any, any, any, never>))
@@ -234,6 +255,7 @@ export const make = <
     retry,
     timeout,
     options,
+    annotations: options.annotations ?? Context.empty(),
     codec: makePayloadCodec(payloadSchema)
   })
   return job

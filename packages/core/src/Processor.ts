@@ -338,7 +338,8 @@ export const make = (options: ProcessorOptions) => {
             attempt: job.attempt,
             maxRetries: handler.job.retry.maxRetries,
             enqueuedAt: job.enqueuedAt,
-            fence: job.fence
+            fence: job.fence,
+            annotations: handler.job.annotations
           }
           const metricContext = series.context(fiber.context)
           series.queueLatency.updateUnsafe(Duration.millis(Math.max(0, job.claimedAt - job.runAt)), metricContext)

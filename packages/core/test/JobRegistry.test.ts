@@ -1,5 +1,5 @@
 import { assert, describe, expectTypeOf, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Schema } from "effect"
+import { Context, Effect, Exit, Layer, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
 import { Job, JobClient, JobRegistry, JobWorker, MemoryBackend, Middleware } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
@@ -127,6 +127,34 @@ describe("JobRegistry", () => {
         }).pipe(Effect.provide(Layer.merge(JobClient.layer(), stores).pipe(Layer.provideMerge(stores))))
       )
       assert.deepStrictEqual(log, ["acme SendWelcome", "handler"])
+    })
+  )
+
+  it.effect("middleware reads a job's annotations, given to Job.make or added with annotate", () =>
+    Effect.gen(function* () {
+      class Priority extends Context.Service<Priority, number>()("test/Priority") {}
+      const Plain = Job.make("Plain", { payload: {} })
+      const Urgent = Job.make("Urgent", { payload: {}, annotations: Context.make(Priority, 9) })
+      const Later = Plain.annotate(Priority, 1)
+      assert.isTrue(Option.isNone(Context.getOption(Plain.annotations, Priority)), "annotate copies the definition")
+      const seen: Array<string> = []
+      const readPriority = Middleware.layer((run, job) =>
+        Effect.sync(() => {
+          const priority = Context.getOption(job.annotations, Priority)
+          seen.push(`${job.name}:${Option.isSome(priority) ? priority.value : "none"}`)
+        }).pipe(Effect.andThen(run))
+      )
+      const handlers = Layer.mergeAll(
+        Urgent.toLayer(() => Effect.void),
+        Later.toLayer(() => Effect.void),
+        readPriority
+      )
+      yield* Effect.gen(function* () {
+        yield* Urgent.enqueue({})
+        yield* Plain.enqueue({})
+        yield* JobsTest.drain()
+      }).pipe(Effect.provide(JobsTest.layerWith({ handlers })))
+      assert.deepStrictEqual(seen, ["Urgent:9", "Plain:1"])
     })
   )
 })
