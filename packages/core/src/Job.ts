@@ -24,6 +24,7 @@ import * as Pipeable from "effect/Pipeable"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { CurrentJob, JobInfo } from "./CurrentJob.ts"
+import { foreignSchemaIn, secondEffectCopy } from "./internal/effectCopies.ts"
 import { makePayloadCodec, type PayloadCodec } from "./internal/payload.ts"
 import { queueNameProblem } from "./internal/queueName.ts"
 import { JobClient } from "./JobClient.ts"
@@ -209,7 +210,10 @@ const JobProto = {
 
 const isGeneratorFunction = (f: Function): boolean => Object.prototype.toString.call(f) === "[object GeneratorFunction]"
 
-/** Defines a job. Throws at definition time on a malformed name, queue, retry or timeout. */
+/**
+ * Defines a job. Throws at definition time on a malformed name, queue, retry or timeout, and
+ * on a schema made by a second copy of `effect`.
+ */
 export const make = <
   const Name extends string,
   P extends PayloadInput,
@@ -242,6 +246,8 @@ export const make = <
   } catch (error) {
     throw new RangeError(`Job.make(${name}): ${(error as Error).message}`)
   }
+  const foreign = foreignSchemaIn(options)
+  if (foreign !== undefined) throw new TypeError(secondEffectCopy(name, foreign))
   const payloadSchema = (
     Schema.isSchema(options.payload) ? options.payload : Schema.Struct(options.payload as Schema.Struct.Fields)
   ) as PayloadSchema<P>
