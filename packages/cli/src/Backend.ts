@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { type CliFailure, failed, usage } from "./CliFailure.ts"
-import { maskUrl } from "./internal/values.ts"
+import { formatMillis, maskUrl } from "./internal/values.ts"
 import * as Settings from "./Settings.ts"
 
 /** Where the jobs live. */
@@ -101,7 +101,9 @@ export const layer = (target: Target): Layer.Layer<Services, CliFailure> => {
     const error = Cause.squash(cause) as { readonly _tag?: string; readonly message?: string }
     const message =
       error._tag === "RedisUnavailable"
-        ? `${error.message}; check the URL and that Redis is running` +
+        ? `${error.message}` +
+          (target.failFast ? ` (gave up after ${formatMillis(target.connectTimeoutMillis)}, --connect-timeout)` : "") +
+          "; check the URL and that Redis is running" +
           (target.failFast ? "" : ", or pass --fail-fast to stop retrying")
         : error._tag === "RedisStartupError"
           ? String(error.message)
@@ -112,13 +114,16 @@ export const layer = (target: Target): Layer.Layer<Services, CliFailure> => {
 
 /**
  * Runs an admin program (stats, queues, sets) against the shared store: refuses the
- * in-memory store and turns store errors into a message with exit code 1.
+ * in-memory store and turns store errors into a message with exit code 1. A read-only
+ * program (`readOnly`: stats, list, show) gives up on an unreachable Redis after
+ * `--connect-timeout` as if `--fail-fast` were given: there is nothing to wait for.
  */
 export const withSharedStore = <A, R>(
   command: string,
-  program: Effect.Effect<A, CliFailure | QueueStore.QueueStoreError, R>
+  program: Effect.Effect<A, CliFailure | QueueStore.QueueStoreError, R>,
+  options?: { readonly readOnly?: boolean }
 ): Effect.Effect<A, CliFailure, Exclude<R, Services> | SettingsContext> =>
   Effect.gen(function* () {
     const redis = yield* shared(command)
-    return yield* Effect.provide(program, layer(redis))
+    return yield* Effect.provide(program, layer(options?.readOnly === true ? { ...redis, failFast: true } : redis))
   }).pipe(Effect.catchTag("QueueStoreError", (error) => Effect.fail(failed(`${command}: ${error.message}`))))

@@ -3,6 +3,8 @@
  * with the global settings (`--redis`, `--prefix`, `--log-format`, …) shared by all.
  */
 import * as Command from "effect/cli/Command"
+import * as Effect from "effect/Effect"
+import * as Stdio from "effect/Stdio"
 import * as Admin from "./commands/Admin.ts"
 import * as Dead from "./commands/Dead.ts"
 import * as Enqueue from "./commands/Enqueue.ts"
@@ -11,6 +13,7 @@ import * as Retries from "./commands/Retries.ts"
 import * as Scheduled from "./commands/Scheduled.ts"
 import * as Stats from "./commands/Stats.ts"
 import * as Worker from "./commands/Worker.ts"
+import { helpWithoutUnknown } from "./internal/unknownCommand.ts"
 import * as Settings from "./Settings.ts"
 
 /** The root command. */
@@ -32,5 +35,12 @@ export const command = Command.make("effect-jobs").pipe(
 /** The version printed by `--version`. */
 export const version = "0.1.0"
 
-/** Runs the command line from `Stdio`'s arguments. */
-export const run = Command.run(command, { version })
+/**
+ * Runs the command line from `Stdio`'s arguments. An unknown command is reported as one
+ * (exit 2) even with `--help`, which would otherwise show the parent's help and exit 0.
+ */
+export const run = Stdio.Stdio.use(({ args }) =>
+  Effect.flatMap(args, (args) =>
+    Command.runWith(command, { version })(helpWithoutUnknown(command, args, Settings.valueFlags))
+  )
+)

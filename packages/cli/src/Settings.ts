@@ -33,13 +33,18 @@ export const Prefix = GlobalFlag.Setting("prefix")({
   )
 })
 
-/** `--connect-timeout`: how long to try reaching Redis before giving up with `--fail-fast`. */
+/**
+ * `--connect-timeout`: how long to try reaching Redis before giving up, for the read-only
+ * commands always and for the others with `--fail-fast`.
+ */
 export const ConnectTimeout = GlobalFlag.Setting("connect-timeout")({
   flag: Flag.String("connect-timeout").pipe(
     Flag.withMetavar("DURATION"),
-    Flag.withDescription("With --fail-fast: give up reaching Redis after this long (default 10s)"),
+    Flag.withDescription(
+      "Give up reaching Redis after this long (default 5s): stats, list and show always, other commands with --fail-fast"
+    ),
     Flag.mapTryCatch(parsePositiveDuration, errorMessage),
-    Flag.withDefault(10_000)
+    Flag.withDefault(5_000)
   )
 })
 
@@ -70,6 +75,9 @@ export const LogFormat = GlobalFlag.Setting("log-format")({
 
 /** All of them, for `Command.withGlobalFlags`. */
 export const all = [RedisUrl, Prefix, ConnectTimeout, FailFast, AllowEviction, LogFormat] as const
+
+/** The global flags that take a value (the word after them is not a command). */
+export const valueFlags: ReadonlySet<string> = new Set(["--redis", "--prefix", "--connect-timeout", "--log-format"])
 
 /** The `--redis` value, if any. */
 export const redisUrl = (value: Option.Option<Redacted.Redacted<string>>): Redacted.Redacted<string> | undefined => {

@@ -111,6 +111,23 @@ describe("on Redis", () => {
     assert.include(table.stdout, "retries are off for Explode")
 
     const [first, second] = listed
+    const [shownRun, json, notDead, unknown] = await Promise.all([
+      run(["dead", "show", first.id, ...on(prefix)]),
+      run(["dead", "show", first.id, "--json", ...on(prefix)]),
+      run(["retries", "show", first.id, ...on(prefix)]),
+      run(["dead", "show", "nosuch", ...on(prefix)])
+    ])
+    const shown = ok(shownRun).stdout
+    assert.match(shown, new RegExp(`^ID +${first.id}$`, "m"))
+    assert.match(shown, /^REASON +Defect: Error: (first|second) \(retries are off for Explode\)$/m, shown)
+    assert.match(shown, /^PAYLOAD +\{"reason":"(first|second)"\}$/m)
+    assert.match(shown, /^ {2}attempt 1, \S+: Defect: Error: (first|second)$/m)
+    assert.match(shown, /^CAUSE of attempt 1\n {2}Error: (first|second)/m)
+    assert.deepStrictEqual(JSON.parse(ok(json).stdout), first)
+    assert.strictEqual(notDead.code, 1)
+    assert.include(notDead.stderr, `job "${first.id}" is not in the retry set: it is dead`)
+    assert.strictEqual(unknown.code, 1)
+    assert.include(unknown.stderr, 'no job with id "nosuch"')
     assert.include(
       ok(await run(["dead", "retry", first.id, ...on(prefix)])).stdout,
       "1 of 1 job(s) moved to their queues"
@@ -123,7 +140,7 @@ describe("on Redis", () => {
     const missing = await run(["dead", "delete", second.id, ...on(prefix)])
     assert.strictEqual(missing.code, 1)
     assert.include(missing.stderr, "1 of the ids were not in the dead set")
-  })
+  }, 120_000)
 
   it("holds the jobs of a paused queue until it is resumed", async () => {
     const prefix = newPrefix()
@@ -173,8 +190,17 @@ describe("on Redis", () => {
     await enqueue(prefix, "Greet", { name: "later" }, "--delay", "1h")
     await enqueue(prefix, "Greet", { name: "much later" }, "--at", "2099-01-01T00:00:00Z")
     const listed = ok(await run(["scheduled", "list", ...on(prefix)]))
-    assert.match(listed.stdout, /Greet\s+default\s+0\s+in 59 min/)
+    // A scheduled job has not run: no attempt or error column, when it was enqueued instead.
+    assert.match(listed.stdout, /^ID +JOB +QUEUE +DUE +ENQUEUED$/m)
+    assert.match(listed.stdout, /Greet +default +in 59 min \d+ s +.+ ago$/m)
     assert.include(listed.stderr, "showing 1-2 of 2")
+    const [later] = ok(await run(["scheduled", "list", "--json", ...on(prefix)]))
+      .stdout.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+    const shown = ok(await run(["scheduled", "show", later.id, ...on(prefix)])).stdout
+    assert.match(shown, /^DUE +\S+ \(in 59 min \d+ s\)$/m)
+    assert.notInclude(shown, "ATTEMPTS")
     assert.include(ok(await run(["scheduled", "delete", "--all", ...on(prefix)])).stdout, "2 of 2 job(s) deleted")
     assert.strictEqual((await stats(prefix)).scheduled, 0)
   })
@@ -210,8 +236,27 @@ describe("on Redis", () => {
     assert.notInclude(result.stderr + result.stdout, "hunter2")
   })
 
-  it("keeps retrying an unreachable Redis without --fail-fast, saying so", async () => {
-    const running = start(["stats", "--redis", "redis://:hunter2@127.0.0.1:1", "--log-format", "json"])
+  it("gives up on an unreachable Redis after --connect-timeout for read-only commands, saying after how long", async () => {
+    const [stats, list] = await Promise.all([
+      run(["stats", "--redis", "redis://127.0.0.1:1"]),
+      run(["dead", "list", "--redis", "redis://127.0.0.1:1", "--connect-timeout", "300ms"])
+    ])
+    for (const result of [stats, list]) assert.strictEqual(result.code, 1, result.stderr)
+    assert.include(stats.stderr, "cannot reach redis://127.0.0.1:1")
+    assert.include(stats.stderr, "gave up after 5.0 s")
+    assert.include(list.stderr, "gave up after 300 ms")
+  })
+
+  it("keeps retrying an unreachable Redis without --fail-fast for a command that changes jobs, saying so", async () => {
+    const running = start([
+      "queues",
+      "pause",
+      "default",
+      "--redis",
+      "redis://:hunter2@127.0.0.1:1",
+      "--log-format",
+      "json"
+    ])
     await running.waitFor(/cannot reach redis:\/\/:\*\*\*\*@127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); retrying in/)
     running.kill("SIGINT")
     const result = await running.exit

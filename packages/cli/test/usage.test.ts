@@ -18,6 +18,29 @@ describe.concurrent("bad use", () => {
     assert.include(result.stderr, "worker")
   })
 
+  it("names an unknown command and exits 2 even when --help follows it", async () => {
+    const unknown = [
+      ["nosuch", "--help"],
+      ["wroker", "-h"],
+      ["dead", "shwo", "--help"]
+    ]
+    const [suggested, help, ...results] = await Promise.all([
+      run(["--redis", "redis://127.0.0.1:1", "wroker", "--help"]),
+      // A known command's help is still help, after a global flag's value too.
+      run(["--redis", "redis://127.0.0.1:1", "stats", "--help"]),
+      ...unknown.map((args) => run(args))
+    ])
+    unknown.forEach((args, i) => {
+      assert.strictEqual(results[i]!.code, 2, args.join(" "))
+      assert.include(results[i]!.stderr, `Unknown subcommand "${args[args.length - 2]}"`, args.join(" "))
+    })
+    assert.strictEqual(suggested!.code, 2)
+    assert.include(suggested!.stderr, "Did you mean this?")
+    assert.include(suggested!.stderr, "worker")
+    assert.strictEqual(help!.code, 0)
+    assert.include(help!.stdout, "effect-jobs stats")
+  })
+
   it("exits 2 naming --concurrency when it is not a whole number of at least 1", async () => {
     const result = await run(["worker", "--jobs", fixtures.jobs, "-c", "-1"])
     assert.strictEqual(result.code, 2)

@@ -1,4 +1,4 @@
-/** `effect-jobs dead list|retry|delete`: jobs that ran out of retries or failed unrecoverably. */
+/** `effect-jobs dead list|show|retry|delete`: jobs that ran out of retries or failed unrecoverably. */
 import * as JobSet from "../internal/jobSet.ts"
 
 /** The `dead` command group. */

@@ -41,7 +41,8 @@ const list = Command.make(
               [1, 2]
             )
           )
-        })
+        }),
+        { readOnly: true }
       )
     )
 ).pipe(Command.withDescription("List queues with their size, latency and whether they are paused"))

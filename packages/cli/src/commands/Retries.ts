@@ -1,4 +1,4 @@
-/** `effect-jobs retries list|retry|delete`: failed jobs waiting for their next attempt. */
+/** `effect-jobs retries list|show|retry|delete`: failed jobs waiting for their next attempt. */
 import * as JobSet from "../internal/jobSet.ts"
 
 /** The `retries` command group. */

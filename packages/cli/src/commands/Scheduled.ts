@@ -1,4 +1,4 @@
-/** `effect-jobs scheduled list|delete`: jobs enqueued to run later (`--delay`, `--at`). */
+/** `effect-jobs scheduled list|show|delete`: jobs enqueued to run later (`--delay`, `--at`). */
 import * as JobSet from "../internal/jobSet.ts"
 
 /** The `scheduled` command group. */

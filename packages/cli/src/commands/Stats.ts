@@ -141,7 +141,8 @@ export const command = Command.make(
             }
             yield* Effect.sleep(options.interval)
           }
-        })
+        }),
+        { readOnly: true }
       )
     )
 ).pipe(

@@ -11,6 +11,7 @@ import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Backend from "../Backend.ts"
 import { failed, usage } from "../CliFailure.ts"
 import * as Logging from "../Logging.ts"
@@ -61,6 +62,88 @@ const lastError = (job: JobRecord.StoredJob) => {
   return job.deadReason ?? (error === undefined ? "" : `${error.tag}: ${error.message}`)
 }
 
+/**
+ * The list's table. A scheduled job has not run yet: attempts and errors would be an empty
+ * column each, so it shows when it was enqueued instead.
+ */
+const listTable = (set: QueueStore.JobSet, now: number, jobs: ReadonlyArray<JobRecord.StoredJob>): string => {
+  if (set === "scheduled") {
+    const rows = jobs.map((job) => [
+      job.id,
+      truncate(job.name, 30),
+      job.queue,
+      since(now, job.runAt),
+      since(now, job.enqueuedAt)
+    ])
+    return table(["ID", "JOB", "QUEUE", "DUE", "ENQUEUED"], rows)
+  }
+  const rows = jobs.map((job) => [
+    job.id,
+    truncate(job.name, 30),
+    job.queue,
+    String(job.attempt),
+    since(now, set === "dead" ? (job.diedAt ?? job.runAt) : job.runAt),
+    truncate(lastError(job), 60)
+  ])
+  return table(["ID", "JOB", "QUEUE", "ATTEMPT", set === "dead" ? "DIED" : "DUE", "ERROR"], rows, [3])
+}
+
+const at = (now: number, millis: number) => `${new Date(millis).toISOString()} (${since(now, millis)})`
+
+/** One job in full: its fields, its payload, each failed attempt, the last one's cause. */
+const describeJob = (set: QueueStore.JobSet, now: number, job: JobRecord.StoredJob): string => {
+  const fields: Array<readonly [string, string]> = [
+    ["ID", job.id],
+    ["JOB", job.name],
+    ["QUEUE", job.queue],
+    ["ENQUEUED", at(now, job.enqueuedAt)]
+  ]
+  if (set === "dead") {
+    fields.push(["DIED", at(now, job.diedAt ?? job.runAt)])
+    if (job.deadReason !== undefined) fields.push(["REASON", job.deadReason])
+  } else fields.push(["DUE", at(now, job.runAt)])
+  if (set !== "scheduled") fields.push(["ATTEMPTS", String(job.attempt)])
+  fields.push(["PAYLOAD", job.payload])
+  const width = Math.max(...fields.map(([name]) => name.length))
+  const lines = fields.map(([name, value]) => `${name.padEnd(width)}  ${value}`)
+  if (job.errors.length > 0) {
+    lines.push("", `ERRORS (${job.errors.length}, oldest first)`)
+    for (const error of job.errors) {
+      lines.push(`  attempt ${error.attempt}, ${new Date(error.at).toISOString()}: ${error.tag}: ${error.message}`)
+    }
+    const last = job.errors[job.errors.length - 1]!
+    lines.push("", `CAUSE of attempt ${last.attempt}`, ...last.cause.split("\n").map((line) => `  ${line}`))
+  }
+  return lines.join("\n")
+}
+
+const showCommand = (names: SetNames) =>
+  Command.make(
+    "show",
+    {
+      id: Argument.String("id").pipe(Argument.withDescription("The job's id (see list)")),
+      json: Flag.Boolean("json").pipe(Flag.withDescription("Print the job as one JSON object"), Flag.withDefault(false))
+    },
+    ({ id, json }) =>
+      Logging.withLogging(
+        Backend.withSharedStore(
+          `${names.command} show`,
+          Effect.gen(function* () {
+            const store = yield* QueueStore.QueueStore
+            const found = yield* store.get(id)
+            if (Option.isNone(found)) return yield* failed(`no job with id ${JSON.stringify(id)}`)
+            const job = found.value
+            if (job.state !== names.set) {
+              return yield* failed(`job ${JSON.stringify(id)} is not in ${names.title}: it is ${job.state}`)
+            }
+            if (json) return yield* printJson(job)
+            yield* print(describeJob(names.set, yield* Clock.currentTimeMillis, job))
+          }),
+          { readOnly: true }
+        )
+      )
+  ).pipe(Command.withDescription(`Show one job of ${names.title}: payload, attempts, errors and the last cause`))
+
 const listCommand = (names: SetNames) =>
   Command.make(
     "list",
@@ -97,16 +180,7 @@ const listCommand = (names: SetNames) =>
               if (options.json) {
                 for (const job of page.jobs) yield* printJson(job)
               } else if (page.jobs.length > 0) {
-                const rows = page.jobs.map((job) => [
-                  job.id,
-                  truncate(job.name, 30),
-                  job.queue,
-                  String(job.attempt),
-                  since(now, names.set === "dead" ? (job.diedAt ?? job.runAt) : job.runAt),
-                  truncate(lastError(job), 60)
-                ])
-                const when = names.set === "dead" ? "DIED" : "DUE"
-                const rendered = table(["ID", "JOB", "QUEUE", "ATTEMPT", when, "ERROR"], rows, [3])
+                const rendered = listTable(names.set, now, page.jobs)
                 yield* print(header ? rendered : rendered.split("\n").slice(1).join("\n"))
                 header = false
               }
@@ -127,7 +201,8 @@ const listCommand = (names: SetNames) =>
             yield* note(
               `showing ${count(options.offset + 1)}-${count(options.offset + shown)} of ${count(total)}${more}`
             )
-          })
+          }),
+          { readOnly: true }
         )
       )
   ).pipe(Command.withDescription(`List the jobs in ${names.title}, newest first for dead, soonest due otherwise`))
@@ -194,5 +269,9 @@ const actionCommand = (names: SetNames, verb: "retry" | "delete") =>
 export const make = (names: SetNames, verbs: ReadonlyArray<"retry" | "delete">, description: string) =>
   Command.make(names.command).pipe(
     Command.withDescription(description),
-    Command.withSubcommands([listCommand(names), ...verbs.map((verb) => actionCommand(names, verb))])
+    Command.withSubcommands([
+      listCommand(names),
+      showCommand(names),
+      ...verbs.map((verb) => actionCommand(names, verb))
+    ])
   )
