@@ -9,6 +9,10 @@ import type { ChildMessage, FirstJob, ParentMessage, ProducerResult, WorkerResul
 
 const sourceDir = import.meta.dirname
 
+/** NODE_OPTIONS without `--conditions=@effect-jobs/source`, so a child loads `dist/`. */
+const compiledOnly = (options: string | undefined): string =>
+  (options ?? "").replace(/--conditions[= ]@effect-jobs\/source/g, "").trim()
+
 export interface SpawnOptions {
   /** Shown in errors. */
   readonly label: string
@@ -81,9 +85,11 @@ export class Child<R extends ChildMessage> {
   ): Child<R> {
     const child = fork(module, [...args], {
       stdio: ["ignore", options.verbose ? "inherit" : "ignore", "pipe", "ipc"],
-      // `--conditions=dist`: the packages' compiled output, as an installed package is loaded
-      // (stripping their TypeScript at load costs a worker about 13 MB of RSS).
-      execArgv: ["--disable-warning=ExperimentalWarning", "--conditions=dist", ...(options.execArgv ?? [])]
+      // The packages' compiled output, as an installed package is loaded (stripping their
+      // TypeScript at load costs a worker about 13 MB of RSS): without the sources condition
+      // that `npm run bench` sets for this harness.
+      execArgv: ["--disable-warning=ExperimentalWarning", ...(options.execArgv ?? [])],
+      env: { ...process.env, NODE_OPTIONS: compiledOnly(process.env.NODE_OPTIONS) }
     })
     return new Child<R>(child, options.label)
   }

@@ -20,7 +20,7 @@ describe("bench --quick", () => {
       const output = await new Promise<string>((resolve) => {
         execFile(
           process.execPath,
-          ["src/main.ts", "--quick", "--out", out],
+          ["--conditions=@effect-jobs/source", "src/main.ts", "--quick", "--out", out],
           { cwd: benchDir, timeout: 280_000, maxBuffer: 16 * 1024 * 1024 },
           (error, stdout, stderr) => resolve(`${stdout}${stderr}${error ? `\n${error.message}` : ""}`)
         )
