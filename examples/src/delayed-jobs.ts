@@ -2,7 +2,8 @@
  * Seed 003, "Delayed jobs with Sidekiq", as an effect-jobs program.
  *
  * Walks through the tutorial on the embedded in-memory store, or on Redis when `REDIS_URL`
- * is set or `--redis <url>` is given (keys under a fresh `effect-jobs-example-<pid>` prefix):
+ * is set or `--redis <url>` is given (keys under a fresh `effect-jobs-example-<pid>` prefix,
+ * deleted when it ends):
  * 1. slow work moved out of a request into a job, so the request returns at once;
  * 2. 500 jobs drained by 25 concurrent workers;
  * 3. a job that fails, is retried with backoff and ends in the dead set;
@@ -13,8 +14,8 @@
  * Ctrl-C, which shuts it down gracefully.
  */
 import { JobClient, JobEvents, JobWorker, MemoryBackend, QueueStore } from "@effect-jobs/core"
-import { RedisBackend } from "@effect-jobs/redis"
-import { Clock, Deferred, Effect, Layer, Ref, Stream } from "effect"
+import { IoRedis, RedisBackend } from "@effect-jobs/redis"
+import { Cause, Clock, Deferred, Effect, Layer, Ref, Stream } from "effect"
 import * as Jobs from "./delayed-jobs/jobs.ts"
 import { runMain } from "./runMain.ts"
 
@@ -49,10 +50,8 @@ const program = Effect.gen(function* () {
 
   const redisUrl = redisUrlFromArgs()
   yield* log(redisUrl === undefined ? "store: in memory (embedded)" : "store: Redis")
-  const stores =
-    redisUrl === undefined
-      ? MemoryBackend.layer()
-      : RedisBackend.layer({ url: redisUrl, prefix: `effect-jobs-example-${process.pid}` })
+  const prefix = `effect-jobs-example-${process.pid}`
+  const stores = redisUrl === undefined ? MemoryBackend.layer() : RedisBackend.layer({ url: redisUrl, prefix })
   const backend = Layer.merge(stores, JobEvents.layer)
   const worker = JobWorker.layer({
     queues: [
@@ -61,7 +60,7 @@ const program = Effect.gen(function* () {
     ],
     concurrency: 25
   }).pipe(Layer.provide(handlers))
-  const app = Layer.merge(worker, JobClient.layer()).pipe(Layer.provideMerge(backend))
+  const app = Layer.merge(worker, JobClient.layer())
 
   yield* Effect.gen(function* () {
     const events = yield* JobEvents.JobEvents
@@ -122,8 +121,32 @@ const program = Effect.gen(function* () {
       yield* log("Worker keeps running; press Ctrl-C to stop it gracefully")
       return yield* Effect.never
     }
-  }).pipe(Effect.scoped, Effect.provide(app))
+  }).pipe(
+    Effect.scoped,
+    Effect.provide(app),
+    // Once the worker has stopped (also on Ctrl-C), over the connection that is still open.
+    Effect.ensuring(removeKeys(prefix)),
+    Effect.provide(backend)
+  )
 })
+
+/** On Redis, deletes every key the tour wrote (all under its own prefix); nothing in memory. */
+const removeKeys = (prefix: string) =>
+  Effect.gen(function* () {
+    const redis = yield* Effect.serviceOption(IoRedis.IoRedis)
+    if (redis._tag === "None") return
+    let cursor = "0"
+    let removed = 0
+    do {
+      const [next, keys] = (yield* redis.value.send("SCAN", cursor, "MATCH", `${prefix}:*`, "COUNT", 1000)) as [
+        string,
+        Array<string>
+      ]
+      cursor = next
+      if (keys.length > 0) removed += Number(yield* redis.value.send("UNLINK", ...keys))
+    } while (cursor !== "0")
+    yield* log(`removed the tour's ${removed} Redis keys (prefix ${prefix})`)
+  }).pipe(Effect.catchCause((cause) => log(`could not remove the tour's Redis keys: ${Cause.pretty(cause)}`)))
 
 /** `--redis <url>` wins over `REDIS_URL`; neither means the in-memory store. */
 const redisUrlFromArgs = (): string | undefined => {

@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type RedisServer, startRedisServer } from "@effect-jobs/redis/testing"
+import { command, type RedisServer, startRedisServer } from "@effect-jobs/redis/testing"
 
 const script = fileURLToPath(new URL("../src/delayed-jobs.ts", import.meta.url))
 
@@ -28,6 +28,11 @@ describe("seed 003: delayed jobs on Redis (--redis)", () => {
     assert.include(run?.stdout, "store: Redis")
     assert.include(run?.stdout, "dead set: Flaky after 3 attempts, errors kept: 3")
     assert.include(run?.stdout, "processed 803, failed attempts 3, dead 1")
+  })
+
+  it("deletes the keys it wrote when it ends", async () => {
+    assert.match(run?.stdout ?? "", /removed the tour's \d+ Redis keys \(prefix effect-jobs-example-\d+\)/)
+    assert.strictEqual(await command(server!.url, "DBSIZE"), 0)
   })
 })
 

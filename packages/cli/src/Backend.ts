@@ -79,8 +79,10 @@ export const shared = (
 /**
  * The store layer for a target. Redis is waited for (the Redis layer logs every retry with
  * the masked URL and the cause); with `--fail-fast` it gives up after `--connect-timeout`.
+ * Only the worker (`worker: true`) warns about a Redis without persistence: once per start,
+ * not once per `stats` or `enqueue`.
  */
-export const layer = (target: Target): Layer.Layer<Services, CliFailure> => {
+export const layer = (target: Target, options?: { readonly worker?: boolean }): Layer.Layer<Services, CliFailure> => {
   if (target._tag === "Memory") return MemoryBackend.layer()
   // Loaded on first use: `--help`, `--version` and in-memory runs never load ioredis.
   const redis = Layer.unwrap(
@@ -92,7 +94,8 @@ export const layer = (target: Target): Layer.Layer<Services, CliFailure> => {
           connectionName: `effect-jobs-cli:${process.pid}`,
           ...(target.prefix === undefined ? {} : { prefix: target.prefix }),
           ...(target.failFast ? { startupTimeout: target.connectTimeoutMillis } : {}),
-          ...(target.allowEviction ? { allowEviction: true } : {})
+          ...(target.allowEviction ? { allowEviction: true } : {}),
+          warnPersistence: options?.worker === true
         })
     )
   )

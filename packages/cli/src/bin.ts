@@ -22,7 +22,28 @@ const exitCode = (exit: Exit.Exit<unknown, unknown>): number => {
   return Runtime.getErrorExitCode(error)
 }
 
+/**
+ * Exits once stdout and stderr are flushed. The runtime leaves a successful run to the event
+ * loop, which a handle opened by the user's jobs module (a pool, a client, a timer) would
+ * keep alive after the command is done.
+ */
+const exitWhenFlushed = (code: number): void => {
+  process.exitCode = code
+  let pending = 2
+  const flushed = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  process.stdout.write("", flushed)
+  process.stderr.write("", flushed)
+}
+
 Cli.run.pipe(
   Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({ teardown: (exit, onExit) => onExit(exitCode(exit)) })
+  NodeRuntime.runMain({
+    teardown: (exit, onExit) => {
+      const code = exitCode(exit)
+      onExit(code)
+      exitWhenFlushed(code)
+    }
+  })
 )

@@ -91,6 +91,10 @@ describe("on Redis", () => {
     )
     await stop(running)
     assert.lengthOf((await stats(prefix)).processes, 0)
+    // The test server has persistence off: the worker says so once; stats does not repeat it.
+    assert.lengthOf(running.stderr().match(/persistence off/g) ?? [], 1)
+    const quiet = ok(await run(["stats", ...on(prefix, "warn")]))
+    assert.notInclude(quiet.stderr, "persistence off")
   })
 
   it("lists, retries and deletes dead jobs", async () => {
@@ -185,9 +189,51 @@ describe("on Redis", () => {
     assert.strictEqual((await stats(prefix)).dead, 0)
   })
 
+  it("writes 10,000 lines of --file in chunks of 500, envelopes of mixed jobs, times and ids too", async () => {
+    const prefix = newPrefix()
+    const dir = Fs.mkdtempSync(Path.join(Os.tmpdir(), "effect-jobs-cli-"))
+    const envelopes = Path.join(dir, "envelopes.ndjson")
+    const payloads = Path.join(dir, "payloads.ndjson")
+    Fs.writeFileSync(
+      envelopes,
+      Array.from({ length: 10_000 }, (_, n) =>
+        JSON.stringify({
+          job: n % 2 === 0 ? "Greet" : "Explode",
+          payload: n % 2 === 0 ? { name: `n${n}` } : { reason: `r${n}` },
+          ...(n % 10 === 0 ? { id: `line-${n}` } : {}),
+          ...(n % 7 === 0 ? { delay: "1h" } : {})
+        })
+      ).join("\n")
+    )
+    Fs.writeFileSync(payloads, Array.from({ length: 10_000 }, (_, n) => JSON.stringify({ name: `p${n}` })).join("\n"))
+    // Script calls per file: a store call runs one or two scripts (id reservation, then the write).
+    const scriptCalls = async (file: string, ...job: Array<string>) => {
+      await command(redis.url, "CONFIG", "RESETSTAT")
+      const result = ok(
+        await run(["enqueue", ...job, "--jobs", fixtures.jobs, "--file", file, ...on(prefix)], {}, 60_000)
+      )
+      const info = String(await command(redis.url, "INFO", "commandstats"))
+      return { result, calls: Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0) }
+    }
+    const mixed = await scriptCalls(envelopes)
+    assert.include(mixed.result.stdout, "enqueued 10,000 of 10,000 jobs")
+    assert.isAtMost(mixed.calls, 2 * 20, `${mixed.calls} script calls for 10,000 envelope lines`)
+    const named = await scriptCalls(payloads, "Greet")
+    assert.include(named.result.stdout, "enqueued 10,000 of 10,000 jobs")
+    assert.isAtMost(named.calls, 2 * 20, `${named.calls} script calls for 10,000 payload lines`)
+    const after = await stats(prefix)
+    assert.strictEqual(after.scheduled, 1429)
+    assert.strictEqual(after.queues.find((q: any) => q.name === "default").size, 20_000 - 1429)
+    Fs.rmSync(dir, { recursive: true, force: true })
+  }, 180_000)
+
   it("lists and deletes scheduled jobs", async () => {
     const prefix = newPrefix()
-    await enqueue(prefix, "Greet", { name: "later" }, "--delay", "1h")
+    // A jobs module that holds the event loop open: the enqueue still exits once done.
+    const payload = JSON.stringify({ name: "later" })
+    ok(
+      await run(["enqueue", "Greet", "--jobs", fixtures.holdsHandle, "--payload", payload, "--delay", "1h", ...on(prefix)])
+    )
     await enqueue(prefix, "Greet", { name: "much later" }, "--at", "2099-01-01T00:00:00Z")
     const listed = ok(await run(["scheduled", "list", ...on(prefix)]))
     // A scheduled job has not run: no attempt or error column, when it was enqueued instead.
@@ -203,7 +249,7 @@ describe("on Redis", () => {
     assert.notInclude(shown, "ATTEMPTS")
     assert.include(ok(await run(["scheduled", "delete", "--all", ...on(prefix)])).stdout, "2 of 2 job(s) deleted")
     assert.strictEqual((await stats(prefix)).scheduled, 0)
-  })
+  }, 120_000)
 
   it("prints a snapshot per interval with stats --watch until interrupted, then exits 0", async () => {
     const prefix = newPrefix()

@@ -149,6 +149,16 @@ describe.concurrent("enqueue validation", () => {
     assert.include(result.stderr, "give one of --delay and --at")
   })
 
+  it("exits when done although the jobs module holds the event loop open", async () => {
+    const result = await run(
+      ["enqueue", "Greet", "--jobs", fixtures.holdsHandle, "--payload", '{"name":"Ada"}', "--dry-run"],
+      {},
+      40_000
+    )
+    assert.strictEqual(result.code, 0, result.stderr)
+    assert.include(result.stderr, "1 job(s) valid; nothing written (--dry-run)")
+  })
+
   it("validates a good payload with --dry-run and writes nothing", async () => {
     const result = await run([
       "enqueue",

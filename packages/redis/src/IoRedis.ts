@@ -50,7 +50,7 @@ import {
 } from "ioredis"
 import { RedisCommandError, RedisStartupError, RedisUnavailable } from "./internal/errors.ts"
 import { checkServer, infoField, type ServerInfo } from "./internal/serverChecks.ts"
-import { durationMillis, parseTarget } from "./internal/target.ts"
+import { describeConnectionError, durationMillis, parseTarget } from "./internal/target.ts"
 
 export { RedisCommandError, RedisStartupError, RedisUnavailable } from "./internal/errors.ts"
 export type { ServerInfo } from "./internal/serverChecks.ts"
@@ -88,6 +88,11 @@ export interface ConnectionOptions {
   readonly startupTimeout?: Duration.Input | undefined
   /** Accept a `maxmemory-policy` other than `noeviction` (Redis may then evict jobs). */
   readonly allowEviction?: boolean | undefined
+  /**
+   * Log a warning at startup when the server has persistence off (default `true`). Workers
+   * keep it; a short-lived reader (a CLI `stats`) turns it off so it is not repeated by each.
+   */
+  readonly warnPersistence?: boolean | undefined
   /** Longest pause between reconnection attempts (default 2 s); attempts back off up to it. */
   readonly maxReconnectDelay?: Duration.Input | undefined
   /**
@@ -279,10 +284,10 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
 
   const watch = (client: AnyClient, purpose: string, state: State) => {
     client.on("error", (error: Error) => {
-      state.lastError = redact(error.message)
+      state.lastError = redact(describeConnectionError(target, error))
     })
     client.on("node error", (error: Error) => {
-      state.lastError = redact(error.message)
+      state.lastError = redact(describeConnectionError(target, error))
     })
     client.on("ready", () => {
       if (state.failures > 0) {
@@ -511,13 +516,14 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
       checkServer(
         `${url} (node ${node.options.host}:${node.options.port})`,
         sender(node, mainState, false),
-        options.allowEviction === true
+        options.allowEviction === true,
+        options.warnPersistence !== false
       )
     )
     server = { ...infos[0]!, cluster: { masters: nodes.length } }
     yield* Effect.logInfo(`cluster mode detected (${nodes.length} masters) at ${url}`)
   } else {
-    server = yield* checkServer(url, baseSend, options.allowEviction === true)
+    server = yield* checkServer(url, baseSend, options.allowEviction === true, options.warnPersistence !== false)
   }
 
   const runScript = (script: LuaScript, keys: ReadonlyArray<string>, args: ReadonlyArray<Arg>) => {

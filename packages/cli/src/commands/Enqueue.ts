@@ -173,44 +173,52 @@ const validate = (entries: ReadonlyArray<Entry>) =>
     }
   })
 
-/** Writes entries: runs of the same job and options go through `enqueueMany`, one store call per chunk. */
+/** Jobs per store call when writing a file. */
+const chunkSize = 500
+
+/**
+ * Writes entries in chunks of `chunkSize`, one store call each, whatever their jobs, queues,
+ * times and ids. A client over a store that only records what it is given turns each entry
+ * into its stored form (payload encoding, id, due time, trace), exactly as it would write
+ * it; the chunk then goes to the real store in one call. A chunk never holds one id twice,
+ * so each line's outcome is its own.
+ */
 const write = (entries: ReadonlyArray<Entry>, progress: Progress.Progress) =>
   Effect.gen(function* () {
-    const client = yield* JobClient.JobClient
+    const store = yield* QueueStore.QueueStore
+    let pending: Array<QueueStore.NewJob> = []
+    const recorder = QueueStore.QueueStore.of({
+      ...store,
+      enqueue: (jobs) =>
+        Effect.sync(() => {
+          for (const job of jobs) pending.push(job)
+          return jobs.map((job) => ({ id: job.id, outcome: "enqueued" as const }))
+        })
+    })
+    const client = yield* JobClient.make().pipe(Effect.provideService(QueueStore.QueueStore, recorder))
     const outcomes = { enqueued: 0, scheduled: 0, duplicate: 0 }
     const ids: Array<string> = []
-    let index = 0
-    while (index < entries.length) {
-      const first = entries[index]!
-      if (first.timing.id !== undefined) {
-        const result = yield* client.enqueue(first.job, first.payload, enqueueOptions(first.timing))
-        outcomes[result.outcome]++
-        ids.push(result.id)
-        index++
-        yield* progress.advance(1)
-        continue
-      }
-      let end = index + 1
-      while (
-        end < entries.length &&
-        end - index < 500 &&
-        entries[end]!.job === first.job &&
-        entries[end]!.timing === first.timing
-      ) {
-        end++
-      }
-      const results = yield* client.enqueueMany(
-        first.job,
-        entries.slice(index, end).map((entry) => entry.payload),
-        enqueueOptions(first.timing)
-      )
-      for (const result of results) {
+    const flush = Effect.gen(function* () {
+      if (pending.length === 0) return
+      const chunk = pending
+      pending = []
+      for (const result of yield* store.enqueue(chunk)) {
         outcomes[result.outcome]++
         ids.push(result.id)
       }
-      yield* progress.advance(end - index)
-      index = end
+      yield* progress.advance(chunk.length)
+    })
+    const chosenIds = new Set<string>()
+    for (const entry of entries) {
+      const id = entry.timing.id
+      if (pending.length >= chunkSize || (id !== undefined && chosenIds.has(id))) {
+        yield* flush
+        chosenIds.clear()
+      }
+      if (id !== undefined) chosenIds.add(id)
+      yield* client.enqueue(entry.job, entry.payload, enqueueOptions(entry.timing))
     }
+    yield* flush
     return { outcomes, ids }
   })
 

@@ -29,6 +29,14 @@ const snapshot = Effect.gen(function* () {
   return { at: yield* Clock.currentTimeMillis, stats, processes } satisfies Snapshot
 })
 
+/**
+ * The jobs the live processes say they are running: the header's count and the sum of the
+ * process lines, so they always agree. (The store's lease count can differ by a heartbeat,
+ * and includes the leases of a stopped worker until they expire and are requeued.)
+ */
+const busy = (processes: ReadonlyArray<ProcessRegistry.ProcessInfo>): number =>
+  processes.reduce((sum, p) => sum + p.running.length, 0)
+
 /** The snapshot as JSON-friendly data. */
 const toJson = ({ at, stats, processes }: Snapshot) => ({
   at: new Date(at).toISOString(),
@@ -37,7 +45,8 @@ const toJson = ({ at, stats, processes }: Snapshot) => ({
   scheduled: stats.scheduled,
   retry: stats.retry,
   dead: stats.dead,
-  busy: stats.leased,
+  busy: busy(processes),
+  leased: stats.leased,
   queues: stats.queues,
   processes: processes.map((p) => ({
     ...p,
@@ -51,9 +60,13 @@ const toJson = ({ at, stats, processes }: Snapshot) => ({
 export const render = ({ at, stats, processes }: Snapshot): string => {
   const lines: Array<string> = []
   lines.push(
-    `Processed ${count(stats.processed)}   Failed ${count(stats.failed)}   Busy ${count(stats.leased)}   ` +
+    `Processed ${count(stats.processed)}   Failed ${count(stats.failed)}   Busy ${count(busy(processes))}   ` +
       `Scheduled ${count(stats.scheduled)}   Retries ${count(stats.retry)}   Dead ${count(stats.dead)}`
   )
+  const orphaned = stats.leased - busy(processes)
+  if (processes.length === 0 && orphaned > 0) {
+    lines.push(`(${count(orphaned)} leased by workers no longer running: requeued when their leases expire)`)
+  }
   lines.push("")
   if (stats.queues.length === 0) {
     lines.push("No queues yet.")

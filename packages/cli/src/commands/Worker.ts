@@ -123,7 +123,7 @@ export const command = Command.make("worker", flags, (options) =>
 
       const services = registry.pipe(
         Layer.provideMerge(JobClient.layer()),
-        Layer.provideMerge(Layer.merge(Backend.layer(target), JobEvents.layer)),
+        Layer.provideMerge(Layer.merge(Backend.layer(target, { worker: true }), JobEvents.layer)),
         // Spans and metrics of everything above go to the OTLP exporters, when requested.
         Layer.provideMerge(Telemetry.otlpLayer)
       )

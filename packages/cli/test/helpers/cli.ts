@@ -16,7 +16,8 @@ export const root = Path.resolve(here, "../../../..")
 export const fixtures = {
   jobs: "packages/cli/test/fixtures/jobs.ts",
   seeded: "packages/cli/test/fixtures/seeded-jobs.ts",
-  definitionsOnly: "packages/cli/test/fixtures/definitions-only.ts"
+  definitionsOnly: "packages/cli/test/fixtures/definitions-only.ts",
+  holdsHandle: "packages/cli/test/fixtures/holds-handle.ts"
 } as const
 
 const bin = "packages/cli/src/bin.ts"

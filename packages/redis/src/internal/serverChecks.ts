@@ -26,7 +26,8 @@ const versionAtLeast = (version: string, major: number, minor: number) => {
 export const checkServer = (
   url: string,
   send: (command: string, ...args: ReadonlyArray<Arg>) => Effect.Effect<unknown, RedisUnavailable | RedisCommandError>,
-  allowEviction: boolean
+  allowEviction: boolean,
+  warnPersistence = true
 ): Effect.Effect<ServerInfo, RedisUnavailable | RedisStartupError> =>
   Effect.gen(function* () {
     const permission = (error: RedisCommandError) =>
@@ -71,7 +72,7 @@ export const checkServer = (
         Effect.catchTag("RedisCommandError", () => Effect.succeed("unknown" as const))
       )
       persistence = save
-      if (save === "off") {
+      if (save === "off" && warnPersistence) {
         yield* Effect.logWarning(
           `${url} has persistence off (no AOF, no RDB snapshots): every job is lost if Redis restarts. ` +
             `Turn on appendonly yes for durable jobs`

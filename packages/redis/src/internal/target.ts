@@ -1,4 +1,5 @@
 /** Where to connect: the URL parsed into ioredis options, and the URL with its password masked. */
+import { isIP } from "node:net"
 import type { ConnectionOptions as TlsOptions } from "node:tls"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -30,6 +31,29 @@ export interface Target {
   readonly options: Endpoint
   readonly url: string
   readonly secret: string | undefined
+}
+
+const untrustedCertificate = new Set([
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"
+])
+
+/**
+ * A connection error, with a hint for the usual TLS mistakes: a plain `redis://` connection
+ * reset by a TLS port (it drops a client that does not start with a handshake), and a
+ * server certificate signed by a CA that Node does not trust.
+ */
+export const describeConnectionError = (target: Target, error: Error & { readonly code?: string }): string => {
+  const plain = target.options.tls === undefined && target.options.path === undefined
+  if (plain && (error.code === "ECONNRESET" || error.code === "EPIPE")) {
+    return `${error.message}; if this port serves TLS, use rediss:// instead of redis://`
+  }
+  if (!plain && error.code !== undefined && untrustedCertificate.has(error.code)) {
+    return `${error.message}; trust the server's CA with NODE_EXTRA_CA_CERTS=/path/to/ca.pem or the tls: { ca } option`
+  }
+  return error.message
 }
 
 export const configError = (url: string, message: string) => new RedisStartupError({ url, reason: "config", message })
@@ -81,7 +105,8 @@ export const parseTarget = (options: TargetOptions): Effect.Effect<Target, Redis
         port: parsed.port === "" ? 6379 : Number(parsed.port),
         db,
         ...(parsed.protocol === "rediss:" || options.tls !== undefined
-          ? { tls: { servername: host, ...options.tls } }
+          ? // SNI takes a host name only: Node warns (DEP0123) when given an IP address.
+            { tls: { ...(isIP(host) === 0 ? { servername: host } : {}), ...options.tls } }
           : {})
       }
     } else {
