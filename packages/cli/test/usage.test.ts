@@ -25,10 +25,10 @@ describe.concurrent("bad use", () => {
       ["dead", "shwo", "--help"]
     ]
     const [suggested, help, ...results] = await Promise.all([
-      run(["--redis", "redis://127.0.0.1:1", "wroker", "--help"]),
+      run(["--redis", "redis://127.0.0.1:1", "wroker", "--help"], {}, 50_000),
       // A known command's help is still help, after a global flag's value too.
-      run(["--redis", "redis://127.0.0.1:1", "stats", "--help"]),
-      ...unknown.map((args) => run(args))
+      run(["--redis", "redis://127.0.0.1:1", "stats", "--help"], {}, 50_000),
+      ...unknown.map((args) => run(args, {}, 50_000))
     ])
     unknown.forEach((args, i) => {
       assert.strictEqual(results[i]!.code, 2, args.join(" "))
