@@ -1,10 +1,10 @@
 // Enqueues three Greet jobs through the promise client: node enqueue.mjs <redis-url> <prefix>
-import { JobsClient } from "@effect-jobs/core"
+import { PromiseClient } from "@effect-jobs/core"
 import { RedisBackend } from "@effect-jobs/redis"
 import { Greet } from "./jobs.mjs"
 
 const [url, prefix] = process.argv.slice(2)
-const jobs = await JobsClient.make(RedisBackend.layer({ url, prefix }))
+const jobs = await PromiseClient.make(RedisBackend.layer({ url, prefix }))
 const ids = []
 for (const name of ["ada", "grace", "edsger"]) ids.push(await jobs.enqueue(Greet, { name }))
 await jobs.close()

@@ -233,7 +233,17 @@ describe("on Redis", () => {
     // A jobs module that holds the event loop open: the enqueue still exits once done.
     const payload = JSON.stringify({ name: "later" })
     ok(
-      await run(["enqueue", "Greet", "--jobs", fixtures.holdsHandle, "--payload", payload, "--delay", "1h", ...on(prefix)])
+      await run([
+        "enqueue",
+        "Greet",
+        "--jobs",
+        fixtures.holdsHandle,
+        "--payload",
+        payload,
+        "--delay",
+        "1h",
+        ...on(prefix)
+      ])
     )
     await enqueue(prefix, "Greet", { name: "much later" }, "--at", "2099-01-01T00:00:00Z")
     const listed = ok(await run(["scheduled", "list", ...on(prefix)]))
