@@ -153,7 +153,7 @@ describe.concurrent("enqueue validation", () => {
     const result = await run(
       ["enqueue", "Greet", "--jobs", fixtures.holdsHandle, "--payload", '{"name":"Ada"}', "--dry-run"],
       {},
-      40_000
+      55_000
     )
     assert.strictEqual(result.code, 0, result.stderr)
     assert.include(result.stderr, "1 job(s) valid; nothing written (--dry-run)")
