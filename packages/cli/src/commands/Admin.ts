@@ -73,7 +73,8 @@ const list = Command.make(
             `showing ${count(offset + 1)}-${count(offset + page.entries.length)} of ${count(page.total)}; ` +
               "`admin quarantine show <id>` prints what is stored"
           )
-        })
+        }),
+        { readOnly: true }
       )
     )
 ).pipe(Command.withDescription("List the entries set aside as unreadable or of a newer format, oldest first"))
@@ -89,7 +90,8 @@ const show = Command.make(
           const entry = (yield* allEntries).find((candidate) => candidate.id === id)
           if (entry === undefined) return yield* failed(`${id} is not in the quarantine (see admin quarantine list)`)
           yield* printJson(entry)
-        })
+        }),
+        { readOnly: true }
       )
     )
 ).pipe(Command.withDescription("Print one entry as JSON: why, when, and its stored record, payload and errors"))
