@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Layer, Metric, Option, Schema } from "effect"
 import { TestClock } from "effect/testing"
-import { Job, JobRegistry, ProcessRegistry, QueueStore, RetryPolicy, type JobWorker } from "../src/index.ts"
-import { jobsLayer, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
+import { Job, JobRegistry, type JobWorker, ProcessRegistry, QueueStore, RetryPolicy } from "../src/index.ts"
+import { jobsLayer, recordEvents, settle, startWorker, tagsFor, wrappedStore } from "./helpers.ts"
 
 /** A job whose handler sleeps `seconds` on the clock. */
 const Nap = Job.make("Nap", { payload: { seconds: Schema.Number } })
@@ -155,24 +155,18 @@ describe("Worker", () => {
   describe("acks while waiting for work", () => {
     /** The memory store, counting acks sent alone and acks carried by claims. */
     const countingStore = (counts: { alone: number; withClaim: number }) =>
-      Layer.effect(
-        QueueStore.QueueStore,
-        Effect.map(QueueStore.makeMemory(), (store) =>
-          QueueStore.QueueStore.of({
-            ...store,
-            ack: (leases) =>
-              Effect.suspend(() => {
-                counts.alone += leases.length
-                return store.ack(leases)
-              }),
-            ackAndClaim: (acks, options) =>
-              Effect.suspend(() => {
-                counts.withClaim += acks.length
-                return store.ackAndClaim(acks, options)
-              })
+      wrappedStore((store) => ({
+        ack: (leases) =>
+          Effect.suspend(() => {
+            counts.alone += leases.length
+            return store.ack(leases)
+          }),
+        ackAndClaim: (acks, options) =>
+          Effect.suspend(() => {
+            counts.withClaim += acks.length
+            return store.ackAndClaim(acks, options)
           })
-        )
-      )
+      }))
     const handlers = JobRegistry.add(Nap.handle(() => Effect.void))
 
     it.effect("a job's ack rides on the claim of the next job arriving within ackLinger, and goes alone after it", () =>
@@ -237,19 +231,13 @@ describe("Worker", () => {
     it.effect("an idle worker asks the store once per poll interval, not once per fetch loop", () =>
       Effect.gen(function* () {
         let claims = 0
-        const store = Layer.effect(
-          QueueStore.QueueStore,
-          Effect.map(QueueStore.makeMemory(), (memory) =>
-            QueueStore.QueueStore.of({
-              ...memory,
-              ackAndClaim: (acks, options) =>
-                Effect.suspend(() => {
-                  claims++
-                  return memory.ackAndClaim(acks, options)
-                })
+        const store = wrappedStore((memory) => ({
+          ackAndClaim: (acks, options) =>
+            Effect.suspend(() => {
+              claims++
+              return memory.ackAndClaim(acks, options)
             })
-          )
-        )
+        }))
         yield* Effect.gen(function* () {
           // Two fetch loops: one watches the store, the other waits for it.
           yield* startWorker({ concurrency: 4, pollInterval: "1 second" })

@@ -21,6 +21,15 @@ export type Jobs =
   | JobEvents.JobEvents
   | JobRegistry.JobRegistry
 
+/** The memory store with some operations replaced. */
+export const wrappedStore = (
+  wrap: (store: QueueStore.QueueStore["Service"]) => Partial<QueueStore.QueueStore["Service"]>
+): Layer.Layer<QueueStore.QueueStore> =>
+  Layer.effect(
+    QueueStore.QueueStore,
+    Effect.map(QueueStore.makeMemory(), (store) => QueueStore.QueueStore.of({ ...store, ...wrap(store) }))
+  )
+
 /** Memory stores, client, event bus and the given handlers. `store` replaces the memory queue store. */
 export const jobsLayer = (
   handlers: Layer.Layer<JobRegistry.JobRegistry>,

@@ -7,7 +7,7 @@ import { Context, Effect, Fiber, Layer, Option, References, Schema } from "effec
 import { TestClock } from "effect/testing"
 import { Job, JobRegistry, type Middleware, QueueStore, RetryPolicy } from "../src/index.ts"
 import * as JobsTest from "../src/testing.ts"
-import { jobsLayer, provideMiddleware, recordEvents, settle, startWorker, tagsFor } from "./helpers.ts"
+import { jobsLayer, provideMiddleware, recordEvents, settle, startWorker, tagsFor, wrappedStore } from "./helpers.ts"
 
 /** `retries` retries, ten seconds apart, no jitter: due times are exact. */
 const everyTenSeconds = (retries: number) =>
@@ -22,15 +22,6 @@ const get = (id: string) =>
 const stats = QueueStore.QueueStore.use((store) => store.stats)
 
 const storeDown = () => new QueueStore.QueueStoreError({ message: "connection reset", retryable: true })
-
-/** The memory store with some operations replaced. */
-const wrappedStore = (
-  wrap: (store: QueueStore.QueueStore["Service"]) => Partial<QueueStore.QueueStore["Service"]>
-): Layer.Layer<QueueStore.QueueStore> =>
-  Layer.effect(
-    QueueStore.QueueStore,
-    Effect.map(QueueStore.makeMemory(), (store) => QueueStore.QueueStore.of({ ...store, ...wrap(store) }))
-  )
 
 describe("regressions", () => {
   it.effect(
