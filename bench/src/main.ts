@@ -31,7 +31,7 @@ import { Child } from "./spawn.ts"
 
 const benchDir = Path.resolve(import.meta.dirname, "..")
 /** The `effect-jobs` binary as compiled by `tsc -b` (see `buildPackages`), and the start-up row's jobs module. */
-const cliBin = Path.join(benchDir, "..", "packages", "cli", "dist", "src", "bin.js")
+const cliBin = Path.join(benchDir, "..", "packages", "cli", "dist", "src", "effect-jobs.js")
 const startupJobs = Path.join(benchDir, "src", "startupJobs.ts")
 
 const { values: options } = parseArgs({
