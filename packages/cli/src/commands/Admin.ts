@@ -14,7 +14,8 @@ import * as Backend from "../Backend.ts"
 import { failed, usage } from "../CliFailure.ts"
 import * as Logging from "../Logging.ts"
 import { count, note, print, printJson, table, truncate } from "../internal/output.ts"
-import { errorMessage, formatMillis, parseWholeNumber } from "../internal/values.ts"
+import { pageFlags } from "../internal/jobSet.ts"
+import { formatMillis } from "../internal/values.ts"
 
 const pageSize = 1000
 
@@ -32,17 +33,7 @@ const allEntries = Effect.gen(function* () {
 const list = Command.make(
   "list",
   {
-    limit: Flag.Int("limit").pipe(
-      Flag.withAlias("n"),
-      Flag.withDescription("Entries per page (default 25)"),
-      Flag.mapTryCatch(parseWholeNumber(1), errorMessage),
-      Flag.withDefault(25)
-    ),
-    offset: Flag.Int("offset").pipe(
-      Flag.withDescription("Skip this many entries (default 0)"),
-      Flag.mapTryCatch(parseWholeNumber(0), errorMessage),
-      Flag.withDefault(0)
-    ),
+    ...pageFlags("entries"),
     json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object per entry"), Flag.withDefault(false))
   },
   ({ json, limit, offset }) =>

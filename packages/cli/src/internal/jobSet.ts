@@ -29,6 +29,21 @@ export interface SetNames {
 }
 
 const pageSize = 1000
+
+/** `--limit`/`-n` and `--offset` of a paged list of `things` ("jobs", "entries"). */
+export const pageFlags = (things: string) => ({
+  limit: Flag.Int("limit").pipe(
+    Flag.withAlias("n"),
+    Flag.withDescription(`${things.charAt(0).toUpperCase()}${things.slice(1)} per page (default 25)`),
+    Flag.mapTryCatch(parseWholeNumber(1), errorMessage),
+    Flag.withDefault(25)
+  ),
+  offset: Flag.Int("offset").pipe(
+    Flag.withDescription(`Skip this many ${things} (default 0)`),
+    Flag.mapTryCatch(parseWholeNumber(0), errorMessage),
+    Flag.withDefault(0)
+  )
+})
 const chunkSize = 500
 
 /** Takes the ids in the set now; paging may see a job twice when the set shifts, so ids are deduplicated. */
@@ -148,17 +163,7 @@ const listCommand = (names: SetNames) =>
   Command.make(
     "list",
     {
-      limit: Flag.Int("limit").pipe(
-        Flag.withAlias("n"),
-        Flag.withDescription("Jobs per page (default 25)"),
-        Flag.mapTryCatch(parseWholeNumber(1), errorMessage),
-        Flag.withDefault(25)
-      ),
-      offset: Flag.Int("offset").pipe(
-        Flag.withDescription("Skip this many jobs (default 0)"),
-        Flag.mapTryCatch(parseWholeNumber(0), errorMessage),
-        Flag.withDefault(0)
-      ),
+      ...pageFlags("jobs"),
       all: Flag.Boolean("all").pipe(Flag.withDescription("List every job, page by page"), Flag.withDefault(false)),
       json: Flag.Boolean("json").pipe(Flag.withDescription("Print one JSON object per job"), Flag.withDefault(false))
     },
