@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     // A test's console output is shown only when it fails.
     silent: "passed-only",
-    projects: ["packages/*", "examples"]
+    // bench: the harness's smoke test (bench --quick, about a minute), so CI notices a broken bench.
+    projects: ["packages/*", "examples", "bench"]
   }
 })

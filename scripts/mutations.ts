@@ -232,6 +232,30 @@ export const mutations: ReadonlyArray<Mutation> = [
     tests: ["packages/core/test/Worker.test.ts"]
   },
   {
+    id: "command-timeout-10s",
+    what: "IoRedis waits 10 s, not the stated 2 s, before failing a command with RedisUnavailable",
+    edits: [
+      {
+        file: "packages/redis/src/IoRedis.ts",
+        find: `"commandTimeout", options.commandTimeout, 2000)`,
+        replace: `"commandTimeout", options.commandTimeout, 10000)`
+      }
+    ],
+    tests: ["packages/redis/test/IoRedis.test.ts"]
+  },
+  {
+    id: "cluster-checks-one-master",
+    what: "the startup checks run on the first cluster master only",
+    edits: [
+      {
+        file: "packages/redis/src/IoRedis.ts",
+        find: "const infos = yield* Effect.forEach(nodes, (node) =>",
+        replace: "const infos = yield* Effect.forEach(nodes.slice(0, 1), (node) =>"
+      }
+    ],
+    tests: ["packages/redis/test/QueueStore.cluster.test.ts"]
+  },
+  {
     id: "requeue-counts-attempt",
     what: "requeue-4.lua keeps the attempt of an interrupted run",
     edits: [{ file: lua("requeue-4.lua"), find: "m.attempt = m.attempt - 1", replace: "" }],

@@ -187,8 +187,6 @@ const main = async () => {
   server.listen(0, "127.0.0.1")
   await once(server, "listening")
   const port = (server.address() as AddressInfo).port
-  console.log(`listening on http://127.0.0.1:${port}, worker running`)
-
   const stop = () => {
     stopping ??= (async () => {
       // Stop accepting; requests already in progress finish (cut after 2 s).
@@ -213,6 +211,8 @@ const main = async () => {
   }
   process.once("SIGINT", onSignal)
   process.once("SIGTERM", onSignal)
+  // Announced once the signals are handled: a SIGTERM right after this line shuts down gracefully.
+  console.log(`listening on http://127.0.0.1:${port}, worker running`)
 
   // 2. Fire the donations and wait for the background updates.
   const started = performance.now()

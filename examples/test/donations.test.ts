@@ -1,21 +1,16 @@
-import { spawn, spawnSync } from "node:child_process"
-import { fileURLToPath } from "node:url"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { type RedisServer, startRedisServer } from "@effect-jobs/redis/testing"
+import { runExample, startExample } from "./helpers.ts"
 
-const script = fileURLToPath(new URL("../src/donations.ts", import.meta.url))
-
-// Runs the program as a user would, in its own process, on real time.
-const runApp = (args: ReadonlyArray<string>) => {
-  const env = { ...process.env }
-  delete env.REDIS_URL
-  return spawnSync(process.execPath, [script, ...args], { encoding: "utf8", timeout: 60_000, env })
-}
+const runApp = (args: ReadonlyArray<string>) => runExample("donations", args)
 
 const timingLine = /enqueue time added to a request: median \d+\.\d+ ms, p99 \d+\.\d+ ms \(200 requests, 20 in flight\)/
 
 describe("seed 004: callbacks and jobs (in memory)", () => {
-  const run = runApp([])
+  let run = undefined as unknown as ReturnType<typeof runApp>
+  beforeAll(() => {
+    run = runApp([])
+  }, 90_000)
 
   it("exits cleanly on the embedded store", () => {
     assert.strictEqual(run.status, 0, run.stderr)
@@ -34,22 +29,16 @@ describe("seed 004: callbacks and jobs (in memory)", () => {
 
 describe("seed 004: graceful shutdown", () => {
   it("on SIGTERM under load, closes the server, then the facade and the worker, and exits 0", async () => {
-    const env = { ...process.env }
-    delete env.REDIS_URL
-    const child = spawn(process.execPath, [script, "--requests", "1000000"], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    child.stdout.on("data", (chunk) => {
-      out += chunk
-    })
-    child.stderr.on("data", (chunk) => {
-      out += chunk
-    })
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-    const deadline = Date.now() + 20_000
-    while (!out.includes("worker running") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-    await new Promise((r) => setTimeout(r, 300))
-    child.kill("SIGTERM")
-    assert.strictEqual(await exited, 0, out)
+    const app = startExample("donations", ["--requests", "1000000"])
+    try {
+      // The program fires its requests as soon as it prints this line: the signal lands under load.
+      await app.waitFor("worker running", 20_000)
+      app.child.kill("SIGTERM")
+      assert.strictEqual(await app.exit, 0, app.output())
+    } finally {
+      app.child.kill("SIGKILL")
+    }
+    const out = app.output()
     assert.include(out, "shutdown: server closed, then the jobs client, then the worker")
   }, 30_000)
 })

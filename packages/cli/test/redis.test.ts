@@ -1,54 +1,12 @@
 import * as Fs from "node:fs"
 import * as Os from "node:os"
 import * as Path from "node:path"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { fixtures, killAll, type Result, type Running, run, start } from "./helpers/cli.ts"
-import { command, type RedisServer, startRedis } from "./helpers/redis.ts"
+import { assert, describe, it } from "@effect/vitest"
+import { fixtures, run, start } from "./helpers/cli.ts"
+import { cliOnRedis, command, ok } from "./helpers/redis.ts"
 
-let redis: RedisServer
-let prefixes = 0
-beforeAll(async () => {
-  redis = await startRedis()
-}, 20_000)
-afterAll(async () => {
-  killAll()
-  await redis?.stop()
-}, 20_000)
-
-/** Arguments that point a command at this file's Redis under a prefix of its own. */
-const on = (prefix: string, level = "error") => ["--redis", redis.url, "--prefix", prefix, "--log-level", level]
-const newPrefix = () => `cli-test-${++prefixes}`
-
-const ok = (result: Result): Result => {
-  assert.strictEqual(result.code, 0, `exit ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`)
-  return result
-}
-
-const stats = async (prefix: string) => JSON.parse(ok(await run(["stats", "--json", ...on(prefix)])).stdout)
-
-/** Polls `stats --json` until `done` holds (each poll is a process start, so a few per second). */
-const statsUntil = async (prefix: string, done: (stats: any) => boolean, millis = 20_000) => {
-  const deadline = Date.now() + millis
-  for (;;) {
-    const current = await stats(prefix)
-    if (done(current)) return current
-    if (Date.now() > deadline) throw new Error(`stats never got there: ${JSON.stringify(current)}`)
-  }
-}
-
-const worker = (prefix: string, ...args: Array<string>): Running =>
-  start(["worker", "--jobs", fixtures.jobs, "-q", "default", "-q", "mailers", ...on(prefix, "debug"), ...args])
-
-const stop = async (running: Running) => {
-  running.kill("SIGTERM")
-  const result = await running.exit
-  assert.strictEqual(result.code, 0, result.stderr)
-}
-
-const enqueue = async (prefix: string, job: string, payload: unknown, ...args: Array<string>) =>
-  ok(
-    await run(["enqueue", job, "--jobs", fixtures.jobs, "--payload", JSON.stringify(payload), ...on(prefix), ...args])
-  ).stdout.trim()
+const redis = cliOnRedis("test")
+const { on, newPrefix, stats, statsUntil, worker, stop, enqueue } = redis
 
 describe("on Redis", () => {
   it("admin quarantine lists, shows and deletes a job the worker could not read, while the rest run", async () => {
@@ -140,6 +98,11 @@ describe("on Redis", () => {
     const after = await stats(prefix)
     assert.strictEqual(after.dead, 0)
     assert.strictEqual(after.queues.find((q: any) => q.name === "default").size, 1)
+    // The retried job runs again from its first attempt (its attempts were reset), and dies again.
+    const again = worker(prefix)
+    await again.waitFor(new RegExp(`exploding ${JSON.parse(first.payload).reason}`))
+    assert.strictEqual((await statsUntil(prefix, (s) => s.dead === 1)).dead, 1)
+    await stop(again)
 
     const missing = await run(["dead", "delete", second.id, ...on(prefix)])
     assert.strictEqual(missing.code, 1)

@@ -192,6 +192,31 @@ describe("IoRedis", () => {
       }).pipe(Effect.scoped)
     )
 
+    // README: "Producers fail fast (RedisUnavailable within 2 s)", the default command timeout,
+    // also when the server holds the connection open and never answers (stopped, not crashed).
+    it.live(
+      "fail with RedisUnavailable within the default 2 s when Redis stops answering",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* ownServer()
+          const context = yield* Layer.build(IoRedis.layer({ url: server.url }))
+          const io = Context.get(context, IoRedis.IoRedis)
+          assert.strictEqual(yield* io.send("PING"), "PONG")
+          yield* Effect.acquireRelease(
+            Effect.sync(() => server.process.kill("SIGSTOP")),
+            () => Effect.sync(() => server.process.kill("SIGCONT"))
+          )
+          const started = performance.now()
+          const down = yield* Effect.flip(io.send("PING"))
+          const elapsed = performance.now() - started
+          assert.strictEqual(down._tag, "RedisUnavailable")
+          assert.isAtLeast(elapsed, 1_500, "waited for the command timeout")
+          // 2 s, and a second of slack for a busy machine.
+          assert.isBelow(elapsed, 3_000, "failed within the stated 2 s")
+        }).pipe(Effect.scoped),
+      20_000
+    )
+
     it.live("reloads scripts after SCRIPT FLUSH (NOSCRIPT)", () =>
       Effect.gen(function* () {
         const server = yield* ownServer()

@@ -194,6 +194,24 @@ export const suite = (
       assert.deepStrictEqual(ids(claims), jobIds)
       return claims
     })
+  /** Asserts that no settlement made with `old` is taken (each answers "not held") and renewing it reports it lost. */
+  const assertEverySettlementRefused = (store: Store, old: Lease) =>
+    Effect.gen(function* () {
+      assert.strictEqual(yield* store.ack([old]), 0)
+      assert.isFalse(yield* store.retry(old, { delayMillis: 0, countAttempt: true, error: attemptError(1, "late") }))
+      assert.isFalse(yield* store.kill(old, { reason: "late", error: attemptError(1, "late") }))
+      assert.isFalse(yield* store.discard(old))
+      assert.isFalse(yield* store.requeue(old))
+      assert.deepStrictEqual(yield* store.extendLeases([old], longLease), [old.id])
+    })
+  /** Asserts the store-wide counters. */
+  const assertCounts = (
+    store: Store,
+    expected: { processed: number; failed: number; leased: number; retry: number; dead: number }
+  ) =>
+    Effect.map(store.stats, ({ processed, failed, leased, retry, dead }) =>
+      assert.deepStrictEqual({ processed, failed, leased, retry, dead }, expected)
+    )
   const queueStats = (store: Store, queue: string) =>
     store.stats.pipe(
       Effect.flatMap((stats) => {
@@ -811,24 +829,12 @@ export const suite = (
           assert.strictEqual(current?.id, "a")
           assert.notStrictEqual(current!.token, stale!.token)
           const old = leaseOf(stale!)
-          assert.strictEqual(yield* store.ack([old]), 0)
-          assert.isFalse(
-            yield* store.retry(old, { delayMillis: 0, countAttempt: true, error: attemptError(1, "late") })
-          )
-          assert.isFalse(yield* store.kill(old, { reason: "late", error: attemptError(1, "late") }))
-          assert.isFalse(yield* store.discard(old))
-          assert.isFalse(yield* store.requeue(old))
-          assert.deepStrictEqual(yield* store.extendLeases([old], longLease), ["a"])
+          yield* assertEverySettlementRefused(store, old)
           const stored = yield* find(store, "a")
           assert.strictEqual(stored.state, "leased")
           assert.strictEqual(stored.attempt, 2)
           assert.deepStrictEqual(stored.errors, [])
-          const stats = yield* store.stats
-          assert.strictEqual(stats.processed, 0)
-          assert.strictEqual(stats.failed, 0)
-          assert.strictEqual(stats.leased, 1)
-          assert.strictEqual(stats.retry, 0)
-          assert.strictEqual(stats.dead, 0)
+          yield* assertCounts(store, { processed: 0, failed: 0, leased: 1, retry: 0, dead: 0 })
           assert.strictEqual(yield* store.ack([leaseOf(current!)]), 1)
         }))
 
@@ -840,28 +846,16 @@ export const suite = (
           yield* advance(pastShortLease)
           assert.strictEqual(yield* store.reap, 1)
           const old = leaseOf(stale!)
-          assert.strictEqual(yield* store.ack([old]), 0)
+          yield* assertEverySettlementRefused(store, old)
           assert.deepStrictEqual(
             yield* store.ackAndClaim([old], { queues: ["default"], limit: 0, owner, leaseMillis: longLease }),
             { acked: [false], jobs: [] }
           )
-          assert.isFalse(
-            yield* store.retry(old, { delayMillis: 0, countAttempt: true, error: attemptError(1, "late") })
-          )
-          assert.isFalse(yield* store.kill(old, { reason: "late", error: attemptError(1, "late") }))
-          assert.isFalse(yield* store.discard(old))
-          assert.isFalse(yield* store.requeue(old))
-          assert.deepStrictEqual(yield* store.extendLeases([old], longLease), ["a"])
           const stored = yield* find(store, "a")
           assert.strictEqual(stored.state, "ready")
           assert.strictEqual(stored.attempt, 1)
           assert.deepStrictEqual(stored.errors, [])
-          const stats = yield* store.stats
-          assert.strictEqual(stats.processed, 0)
-          assert.strictEqual(stats.failed, 0)
-          assert.strictEqual(stats.leased, 0)
-          assert.strictEqual(stats.dead, 0)
-          assert.strictEqual(stats.retry, 0)
+          yield* assertCounts(store, { processed: 0, failed: 0, leased: 0, retry: 0, dead: 0 })
           assert.deepStrictEqual(ids((yield* store.listQueue("default", { offset: 0, limit: 10 })).jobs), ["a"])
           const [again] = yield* claim(store, { owner: "worker-2" })
           assert.strictEqual(again?.id, "a")

@@ -1,7 +1,7 @@
 /**
  * Test Redis servers: each test file starts its own `redis-server` on a free loopback port
- * (never the shared one on 6379), or uses `REDIS_URL` when it is set, and gives every suite
- * its own key prefix.
+ * (never the shared one on 6379, and never the `REDIS_URL` a user set: the tests stay off
+ * the user's Redis), gives every suite its own key prefix and deletes those keys afterwards.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import * as Fs from "node:fs"
@@ -58,8 +58,8 @@ export const command = (url: string, ...args: ReadonlyArray<string | number>): P
   })
 
 const redisServerMissing =
-  "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server), " +
-  "or set REDIS_URL to a Redis you may write test keys to"
+  "redis-server is not installed: install the Debian package `redis-server` (apt-get install redis-server); " +
+  "the tests start their own servers and never use REDIS_URL"
 
 /** Whether a `redis-server` binary is on the PATH. */
 export const hasRedisServer = (): boolean => spawnSync("redis-server", ["--version"]).error === undefined
@@ -145,7 +145,7 @@ let prefixes = 0
 /** A key prefix no other suite or test uses. */
 export const uniquePrefix = (name: string): string => `t${process.pid}-${name}-${++prefixes}`
 
-/** Deletes every key under the prefixes (for a shared `REDIS_URL` server). */
+/** Deletes every key under the prefixes. */
 export const deleteKeys = async (url: string, usedPrefixes: ReadonlyArray<string>): Promise<void> => {
   for (const prefix of usedPrefixes) {
     let cursor = "0"
@@ -161,8 +161,9 @@ export const deleteKeys = async (url: string, usedPrefixes: ReadonlyArray<string
 }
 
 /**
- * The Redis of one test file: `REDIS_URL` when set, else a `redis-server` of its own.
- * Call `setup()` in `beforeAll` and `teardown()` in `afterAll`.
+ * The Redis of one test file: a `redis-server` of its own (`REDIS_URL` is ignored on purpose).
+ * Call `setup()` in `beforeAll` and `teardown()` in `afterAll`; teardown stops the server,
+ * which keeps nothing (no persistence, its directory removed): every test key goes with it.
  */
 export const testRedis = (name: string) => {
   let server: RedisServer | undefined
@@ -170,16 +171,11 @@ export const testRedis = (name: string) => {
   const used: Array<string> = []
   return {
     setup: async () => {
-      const shared = process.env.REDIS_URL
-      if (shared !== undefined && shared !== "") url = shared
-      else {
-        server = await startRedisServer()
-        url = server.url
-      }
+      server = await startRedisServer()
+      url = server.url
     },
     teardown: async () => {
-      if (server !== undefined) await server.stop()
-      else if (url !== undefined) await deleteKeys(url, used)
+      await server?.stop()
     },
     get url(): string {
       if (url === undefined) throw new Error("testRedis: call setup() in beforeAll first")
@@ -191,7 +187,7 @@ export const testRedis = (name: string) => {
       used.push(prefix)
       return prefix
     },
-    /** True when this file started its own server (tests that reconfigure Redis need one). */
+    /** True once this file's server runs (always its own: tests may reconfigure it). */
     get owned(): boolean {
       return server !== undefined
     }
