@@ -32,7 +32,7 @@ describe("seed 004: graceful shutdown", () => {
     const app = startExample("donations", ["--requests", "1000000"])
     try {
       // The program fires its requests as soon as it prints this line: the signal lands under load.
-      await app.waitFor("worker running", 20_000)
+      await app.waitFor("worker running", 45_000)
       app.child.kill("SIGTERM")
       assert.strictEqual(await app.exit, 0, app.output())
     } finally {
@@ -40,7 +40,7 @@ describe("seed 004: graceful shutdown", () => {
     }
     const out = app.output()
     assert.include(out, "shutdown: server closed, then the jobs client, then the worker")
-  }, 30_000)
+  }, 90_000)
 })
 
 describe("seed 004: callbacks and jobs on Redis (--redis)", () => {

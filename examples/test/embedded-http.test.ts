@@ -7,7 +7,7 @@ describe("embedding: the worker inside an Effect HTTP service", () => {
     const port = await freePort()
     const app = startExample("embedded-http", ["--port", String(port)])
     try {
-      await app.waitFor("Listening on", 20_000)
+      await app.waitFor("Listening on", 45_000)
       const post = (body: unknown) =>
         fetch(`http://127.0.0.1:${port}/images/resize`, {
           method: "POST",
@@ -28,5 +28,5 @@ describe("embedding: the worker inside an Effect HTTP service", () => {
     } finally {
       app.child.kill("SIGKILL")
     }
-  }, 60_000)
+  }, 90_000)
 })

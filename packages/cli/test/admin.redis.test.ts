@@ -25,7 +25,7 @@ describe("admin commands on Redis", () => {
     await enqueue(prefix, "Later", { n: 1 })
     await enqueue(prefix, "Later", { n: 2 })
     const running = worker(prefix)
-    await statsUntil(prefix, (s) => s.retry === 2)
+    await statsUntil(prefix, (s) => s.retry === 2, 60_000)
     await stop(running)
     const listed = jsonLines(ok(await run(["retries", "list", "--json", ...on(prefix)])).stdout)
     assert.deepStrictEqual(listed.map((job) => JSON.parse(job.payload).n).sort(), [1, 2])
@@ -36,7 +36,7 @@ describe("admin commands on Redis", () => {
     const after = await stats(prefix)
     assert.strictEqual(after.retry, 0)
     assert.strictEqual(queueSize(after, "default"), 1)
-  }, 120_000)
+  }, 180_000)
 
   it("enqueues --file envelope lines with their own queue, delay and id, and lists every bad line writing nothing", async () => {
     const prefix = newPrefix()
@@ -95,7 +95,7 @@ describe("admin commands on Redis", () => {
     ok(await run(["enqueue", "--jobs", fixtures.jobs, "--file", file.file, ...on(prefix)]))
     file.cleanup()
     const running = worker(prefix)
-    await statsUntil(prefix, (s) => s.dead === 3)
+    await statsUntil(prefix, (s) => s.dead === 3, 60_000)
     await stop(running)
     const firstPage = ok(await run(["dead", "list", "--json", "--limit", "2", ...on(prefix)]))
     const secondPage = ok(await run(["dead", "list", "--json", "--limit", "2", "--offset", "2", ...on(prefix)]))
@@ -106,7 +106,7 @@ describe("admin commands on Redis", () => {
     assert.lengthOf(new Set([...firstIds, ...secondIds]), 3)
     const table = ok(await run(["dead", "list", "--limit", "2", ...on(prefix)]))
     assert.include(table.stderr, "showing 1-2 of 3; next page: --offset 2")
-  }, 120_000)
+  }, 180_000)
 
   it("prints queues list --json with each queue's size and pause state", async () => {
     const prefix = newPrefix()
@@ -126,7 +126,7 @@ describe("admin commands on Redis", () => {
     const workerOn = (...args: Array<string>) =>
       start(["worker", "--jobs", fixtures.jobs, ...on(prefix, "debug"), ...args])
     const weighted = workerOn("-q", "urgent:10", "-q", "default:1")
-    const running = await statsUntil(prefix, (s) => s.processes.length === 1)
+    const running = await statsUntil(prefix, (s) => s.processes.length === 1, 60_000)
     await stop(weighted)
     assert.isFalse(running.processes[0].strict)
     assert.deepInclude(running.processes[0].queues, { name: "urgent", weight: 10 })
@@ -139,11 +139,11 @@ describe("admin commands on Redis", () => {
     ok(await run(["enqueue", "--jobs", fixtures.jobs, "--file", file.file, ...on(prefix)]))
     file.cleanup()
     const strict = workerOn("-q", "high:1", "-q", "low:100", "--strict", "-c", "1")
-    await strict.waitFor(/hello low3/)
+    await strict.waitFor(/hello low3/, 60_000)
     await stop(strict)
     const order = [...strict.stderr().matchAll(/hello (\w+)/g)].map((m) => m[1])
     assert.deepStrictEqual(order, ["high1", "high2", "high3", "low1", "low2", "low3"])
-  }, 120_000)
+  }, 180_000)
 
   it("refuses a Redis that may evict keys unless --allow-eviction is given", async () => {
     const evicting = await startRedisServer({ args: ["--maxmemory-policy", "allkeys-lru"] })
