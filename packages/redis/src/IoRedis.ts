@@ -277,7 +277,13 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
     const client: AnyClient = cluster
       ? // Cast: ioredis types `redisOptions.replyMapping` too narrowly for `exactOptionalPropertyTypes`.
         new Cluster(seeds, clusterOptions(purpose, state, offlineQueue) as ConstructorParameters<typeof Cluster>[1])
-      : new Client(connectionOptions(purpose, state, offlineQueue))
+      : new Client({
+          ...connectionOptions(purpose, state, offlineQueue),
+          // ioredis's own re-subscribe after a reconnect leaves its promise unhandled: a cut
+          // during it rejected with MaxRetriesPerRequestError and crashed the worker process
+          // (seen in fault/proxy-cuts). The subscriber re-subscribes on "ready" itself instead.
+          autoResubscribe: purpose !== "subscriber"
+        })
     watch(client, purpose, state)
     return client
   }
@@ -556,9 +562,9 @@ export const make = Effect.fnUntraced(function* (options: ConnectionOptions) {
       for (const set of listeners.values()) for (const listener of set) listener(undefined)
     }
     sub.on("ready", () => {
-      // ioredis re-subscribes by itself; what was published meanwhile is lost, so say so, and
-      // say it again once a SUBSCRIBE of our own (answered after ioredis's) confirms the
-      // channels are heard again: a look taken before that may have missed a message.
+      // After a reconnect: what was published meanwhile is lost, so say so, and say it again
+      // once our SUBSCRIBE (ioredis's own is off on a single server, on in a cluster) confirms
+      // the channels are heard again: a look taken before that may have missed a message.
       if (readyOnce) {
         reconnected()
         const channels = [...listeners.keys()]

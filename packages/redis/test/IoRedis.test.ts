@@ -253,6 +253,35 @@ describe("IoRedis", () => {
       )
     )
 
+    it.live("hears a channel again after its subscriber connection is cut", () =>
+      Effect.gen(function* () {
+        const prefix = uniquePrefix("resubscribe")
+        const channel = `${prefix}:channel`
+        const program = Effect.gen(function* () {
+          const service = yield* Redis.Redis
+          const messages = yield* service.subscribe(channel)
+          yield* service.send("PUBLISH", channel, "before")
+          assert.deepStrictEqual(yield* Queue.take(messages), { channel, message: "before" })
+          // Cut the subscriber connection (the store's own connections are normal clients).
+          yield* service.send("CLIENT", "KILL", "TYPE", "pubsub")
+          // Publish until one arrives: the subscriber reconnects and must subscribe again itself.
+          yield* Effect.forkScoped(
+            service
+              .send("PUBLISH", channel, "after")
+              .pipe(Effect.ignore, Effect.andThen(Effect.sleep("50 millis")), Effect.forever)
+          )
+          const next = yield* Queue.take(messages).pipe(Effect.timeout("4 seconds"))
+          assert.deepStrictEqual(next, { channel, message: "after" })
+        })
+        yield* program.pipe(
+          Effect.scoped,
+          Effect.provide(
+            IoRedis.layerPersistence.pipe(Layer.provide(IoRedis.layer({ url: redis.url, allowEviction: true })))
+          )
+        )
+      })
+    )
+
     it.live("gives Effect's Redis service: commands, scripts and pub/sub over the same client", () =>
       Effect.gen(function* () {
         const prefix = uniquePrefix("persistence")
