@@ -8,6 +8,10 @@
  * report (rewrite it against the current code; never delete it to get a clean run).
  */
 
+import * as Fs from "node:fs"
+import * as Path from "node:path"
+import { fileURLToPath } from "node:url"
+
 /** One text replacement in one file (paths from the repository root). */
 export interface Edit {
   readonly file: string
@@ -27,7 +31,17 @@ export interface Mutation {
   readonly tests: ReadonlyArray<string>
 }
 
-const lua = (name: string) => `packages/redis/src/lua/${name}`
+const luaDir = "packages/redis/src/lua"
+/**
+ * A Lua file by its verb (`"reap"` finds `reap-5.lua` whatever its number of KEYS, which
+ * changes as scripts grow) or by its path under `lua/` (`"includes/lease.lua"`).
+ */
+const lua = (name: string) => {
+  if (name.endsWith(".lua")) return `${luaDir}/${name}`
+  const root = Path.resolve(Path.dirname(fileURLToPath(import.meta.url)), "..")
+  const found = Fs.readdirSync(Path.join(root, luaDir)).filter((file) => new RegExp(`^${name}-\\d+\\.lua$`).test(file))
+  return `${luaDir}/${found[0] ?? `${name}-N.lua`}`
+}
 const core = (name: string) => `packages/core/src/${name}`
 
 const conformanceMemory = "packages/core/test/QueueStore.memory.test.ts"
@@ -41,8 +55,8 @@ export const mutations: ReadonlyArray<Mutation> = [
   // The rows of issue 18's table.
   {
     id: "reap-keeps-token",
-    what: "reap-4.lua leaves the old lease token in place",
-    edits: [{ file: lua("reap-4.lua"), find: `redis.call("HDEL", KEYS[2], id)`, replace: "" }],
+    what: "reap-N.lua leaves the old lease token in place",
+    edits: [{ file: lua("reap"), find: `redis.call("HDEL", KEYS[2], id)`, replace: "" }],
     tests: [conformanceRedis]
   },
   {
@@ -56,16 +70,16 @@ export const mutations: ReadonlyArray<Mutation> = [
       },
       {
         file: lua("includes/complete.lua"),
-        find: `if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then`,
-        replace: `if not seen[id] then`
+        find: "    elseif current[k] == token then",
+        replace: "    elseif true then"
       }
     ],
     tests: [sigstop, conformanceRedis]
   },
   {
     id: "reap-drops",
-    what: "reap-4.lua drops reaped jobs instead of re-queueing them",
-    edits: [{ file: lua("reap-4.lua"), find: `redis.call("LPUSH", KEYS[4], id)`, replace: "" }],
+    what: "reap-N.lua drops reaped jobs instead of re-queueing them",
+    edits: [{ file: lua("reap"), find: `redis.call("LPUSH", KEYS[4], id)`, replace: "" }],
     tests: [sigkill, conformanceRedis]
   },
   {
@@ -82,16 +96,16 @@ export const mutations: ReadonlyArray<Mutation> = [
   },
   {
     id: "retryNow-keeps-attempt",
-    what: "retryNow-4.lua keeps the attempt count of a dead job",
-    edits: [{ file: lua("retryNow-4.lua"), find: "m.attempt = 0", replace: "" }],
+    what: "retryNow-N.lua keeps the attempt count of a dead job",
+    edits: [{ file: lua("retryNow"), find: "m.attempt = 0", replace: "" }],
     tests: [conformanceRedis, cliRedis]
   },
   {
     id: "no-wake-on-reap-and-retryNow",
     what: "reap and retry-now no longer publish a wake-up",
     edits: [
-      { file: lua("reap-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" },
-      { file: lua("retryNow-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }
+      { file: lua("reap"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" },
+      { file: lua("retryNow"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }
     ],
     tests: [conformanceRedis]
   },
@@ -111,20 +125,20 @@ export const mutations: ReadonlyArray<Mutation> = [
   // The guarantees the conformance suite, the fault tests and the CLI tests hold since.
   {
     id: "no-wake-on-reap",
-    what: "reap-4.lua no longer publishes a wake-up",
-    edits: [{ file: lua("reap-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" }],
+    what: "reap-N.lua no longer publishes a wake-up",
+    edits: [{ file: lua("reap"), find: `redis.call("PUBLISH", ARGV[1], "reap")`, replace: "" }],
     tests: [conformanceRedis]
   },
   {
     id: "no-wake-on-retryNow",
-    what: "retryNow-4.lua no longer publishes a wake-up",
-    edits: [{ file: lua("retryNow-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }],
+    what: "retryNow-N.lua no longer publishes a wake-up",
+    edits: [{ file: lua("retryNow"), find: `redis.call("PUBLISH", ARGV[1], "retryNow")`, replace: "" }],
     tests: [conformanceRedis]
   },
   {
     id: "no-wake-on-requeue",
-    what: "requeue-4.lua no longer publishes a wake-up",
-    edits: [{ file: lua("requeue-4.lua"), find: `redis.call("PUBLISH", ARGV[1], "requeue")`, replace: "" }],
+    what: "requeue-N.lua no longer publishes a wake-up",
+    edits: [{ file: lua("requeue"), find: `redis.call("PUBLISH", ARGV[1], "requeue")`, replace: "" }],
     tests: [conformanceRedis]
   },
   {
@@ -141,10 +155,10 @@ export const mutations: ReadonlyArray<Mutation> = [
   },
   {
     id: "extend-ignores-token",
-    what: "extendLeases-2.lua renews a lease whatever the token",
+    what: "extendLeases-N.lua renews a lease whatever the token",
     edits: [
       {
-        file: lua("extendLeases-2.lua"),
+        file: lua("extendLeases"),
         find: `if redis.call("HGET", KEYS[2], id) == ARGV[i + 1] then`,
         replace: `if true then`
       }
@@ -157,24 +171,24 @@ export const mutations: ReadonlyArray<Mutation> = [
     edits: [
       {
         file: lua("includes/complete.lua"),
-        find: `if current[k] == ARGV[first + 2 + 2 * k] and not seen[id] then`,
-        replace: `if current[k] == ARGV[first + 2 + 2 * k] then`
+        find: "    if seen[id] then\n",
+        replace: "    if false then\n"
       }
     ],
     tests: [conformanceRedis, storeRedis]
   },
   {
     id: "dead-set-untrimmed-by-count",
-    what: "kill-8.lua no longer trims the dead set past maxJobs",
-    edits: [{ file: lua("kill-8.lua"), find: "if excess > 0 then forget(", replace: "if false then forget(" }],
+    what: "kill-N.lua no longer trims the dead set past maxJobs",
+    edits: [{ file: lua("kill"), find: "if excess > 0 then forget(", replace: "if false then forget(" }],
     tests: [conformanceRedis]
   },
   {
     id: "dead-set-untrimmed-by-age",
-    what: "kill-8.lua no longer trims dead jobs past maxAge",
+    what: "kill-N.lua no longer trims dead jobs past maxAge",
     edits: [
       {
-        file: lua("kill-8.lua"),
+        file: lua("kill"),
         find: `forget(redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",`,
         replace: `local _ = (redis.call("ZRANGEBYSCORE", KEYS[7], "-inf",`
       }
@@ -184,7 +198,7 @@ export const mutations: ReadonlyArray<Mutation> = [
   {
     id: "memory-dead-set-untrimmed",
     what: "the memory store never trims its dead set",
-    edits: [{ file: core("internal/memoryQueueStore.ts"), find: "trimDead(t)", replace: "" }],
+    edits: [{ file: core("internal/memoryQueueStore.ts"), find: "trimDead(t, entry.queue)", replace: "" }],
     tests: [conformanceMemory]
   },
   {
@@ -215,10 +229,10 @@ export const mutations: ReadonlyArray<Mutation> = [
   },
   {
     id: "claim-ignores-pause",
-    what: "claim-11.lua takes jobs from a paused queue",
+    what: "claim-N.lua takes jobs from a paused queue",
     edits: [
       {
-        file: lua("claim-11.lua"),
+        file: lua("claim"),
         find: `local paused = limit > 0 and redis.call("EXISTS"`,
         replace: `local paused = false and redis.call("EXISTS"`
       }
@@ -257,8 +271,8 @@ export const mutations: ReadonlyArray<Mutation> = [
   },
   {
     id: "requeue-counts-attempt",
-    what: "requeue-4.lua keeps the attempt of an interrupted run",
-    edits: [{ file: lua("requeue-4.lua"), find: "m.attempt = m.attempt - 1", replace: "" }],
+    what: "requeue-N.lua keeps the attempt of an interrupted run",
+    edits: [{ file: lua("requeue"), find: "m.attempt = m.attempt - 1", replace: "" }],
     tests: [conformanceRedis]
   },
   // OpenTelemetry (issue 20): the trace context carried from enqueue to run, the spans, the scrape.
