@@ -546,6 +546,21 @@ export const suite = (
           assert.isTrue(yield* isGone(store, "a"))
         }))
 
+      test("completes a lease given twice in one call once", (store) =>
+        Effect.gen(function* () {
+          const [a, b] = yield* claimed(store, ["a", "b"])
+          yield* store.ack([leaseOf(a!), leaseOf(a!)])
+          yield* store.ackAndClaim([leaseOf(b!), leaseOf(b!)], {
+            queues: ["default"],
+            limit: 0,
+            owner,
+            leaseMillis: longLease
+          })
+          assert.isTrue(yield* isGone(store, "a"))
+          assert.isTrue(yield* isGone(store, "b"))
+          yield* assertCounts(store, { processed: 2, failed: 0, leased: 0, retry: 0, dead: 0 })
+        }))
+
       test("acks many leases in one call", (store) =>
         Effect.gen(function* () {
           const claims = yield* claimed(store, range(100, "j"))
