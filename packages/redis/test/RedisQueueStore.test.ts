@@ -1,11 +1,19 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type JobRecord, ProcessRegistry, QueueStore } from "@effect-jobs/core"
+import { type JobRecord, ProcessRegistry, type QueueStore } from "@effect-jobs/core"
 import { Clock, Context, Duration, Effect, Fiber, Layer, Option } from "effect"
 import { TestClock } from "effect/testing"
-import * as IoRedis from "../src/IoRedis.ts"
+import type * as IoRedis from "../src/IoRedis.ts"
 import { scripts } from "../src/internal/scripts.ts"
 import * as RedisKeys from "../src/RedisKeys.ts"
-import { ownServer, quietBackend, storeOf, subscribed } from "./helpers/effects.ts"
+import {
+  newJob,
+  ownServer,
+  quietBackend,
+  type StoreOptions,
+  storeOf,
+  subscribed,
+  withStore as sharedWithStore
+} from "./helpers/effects.ts"
 import { command, testRedis } from "./helpers/redisServer.ts"
 
 const redis = testRedis("store")
@@ -15,37 +23,9 @@ afterAll(redis.teardown, 20_000)
 type Store = QueueStore.QueueStore["Service"]
 type Io = IoRedis.IoRedis["Service"]
 
-/** Runs `body` with a store and its client on a fresh prefix (of `url`, default: this file's Redis). */
-const withStore = <A, E>(
-  body: (store: Store, io: Io, prefix: string) => Effect.Effect<A, E>,
-  options: {
-    readonly url?: string
-    readonly deadSet?: Partial<QueueStore.DeadSetLimits>
-    readonly completed?: QueueStore.CompletedRetention
-    readonly promoteBatch?: number
-  } = {}
-) =>
-  Effect.gen(function* () {
-    const prefix = redis.prefix()
-    const context = yield* Layer.build(
-      quietBackend({
-        url: options.url ?? redis.url,
-        prefix,
-        ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet }),
-        ...(options.completed === undefined ? {} : { completed: options.completed }),
-        ...(options.promoteBatch === undefined ? {} : { promoteBatch: options.promoteBatch })
-      })
-    )
-    return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
-  }).pipe(Effect.scoped)
-
-const newJob = (id: string, extra?: Partial<QueueStore.NewJob>): QueueStore.NewJob => ({
-  id,
-  name: "Test",
-  queue: "default",
-  payload: JSON.stringify({ id }),
-  ...extra
-})
+/** Runs `body` with a store and its client on a fresh prefix of this file's Redis. */
+const withStore = <A, E>(body: (store: Store, io: Io, prefix: string) => Effect.Effect<A, E>, options?: StoreOptions) =>
+  sharedWithStore(redis, body, options)
 
 const claimAll = (store: Store, limit: number, queues: ReadonlyArray<string> = ["default"]) =>
   store.claim({ queues, limit, owner: "w", leaseMillis: 60_000 })

@@ -4,11 +4,11 @@
  * reap, the client's own decoding), and the jobs behind them run.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { QueueStore } from "@effect-jobs/core"
-import { Context, Effect, Layer, Option, References } from "effect"
-import * as IoRedis from "../src/IoRedis.ts"
-import * as RedisBackend from "../src/RedisBackend.ts"
+import type { QueueStore } from "@effect-jobs/core"
+import { Effect, Option } from "effect"
+import type * as IoRedis from "../src/IoRedis.ts"
 import * as RedisKeys from "../src/RedisKeys.ts"
+import { newJob, withStore as sharedWithStore } from "./helpers/effects.ts"
 import { testRedis } from "./helpers/redisServer.ts"
 
 const redis = testRedis("quarantine")
@@ -19,23 +19,7 @@ type Store = QueueStore.QueueStore["Service"]
 type Io = IoRedis.IoRedis["Service"]
 
 const withStore = <A, E>(body: (store: Store, io: Io, prefix: string) => Effect.Effect<A, E>) =>
-  Effect.gen(function* () {
-    const prefix = redis.prefix()
-    const context = yield* Layer.build(
-      RedisBackend.layer({ url: redis.url, prefix, allowEviction: true }).pipe(
-        Layer.provide(Layer.succeed(References.MinimumLogLevel, "Error"))
-      )
-    )
-    return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
-  }).pipe(Effect.scoped)
-
-const newJob = (id: string, extra?: Partial<QueueStore.NewJob>): QueueStore.NewJob => ({
-  id,
-  name: "Test",
-  queue: "default",
-  payload: JSON.stringify({ id }),
-  ...extra
-})
+  sharedWithStore(redis, body)
 
 const claim = (store: Store, queues: ReadonlyArray<string> = ["default"], leaseMillis = 60_000) =>
   store.claim({ queues, limit: 10, owner: "w", leaseMillis })

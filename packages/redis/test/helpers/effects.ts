@@ -1,6 +1,7 @@
 /** Effect wrappers around the test servers, the quiet backend layer, pollers, and a logger that records lines. */
 import { QueueStore } from "@effect-jobs/core"
 import { Context, Effect, Layer, Logger, References, type Scope } from "effect"
+import * as IoRedis from "../../src/IoRedis.ts"
 import * as RedisBackend from "../../src/RedisBackend.ts"
 import { command, type RedisServer, startRedisServer } from "./redisServer.ts"
 
@@ -16,6 +17,47 @@ export const storeOf = (
   options: RedisBackend.Options
 ): Effect.Effect<QueueStore.QueueStore["Service"], Layer.Error<ReturnType<typeof RedisBackend.layer>>, Scope.Scope> =>
   Layer.build(quietBackend(options)).pipe(Effect.map(Context.get(QueueStore.QueueStore)))
+
+/** A job for store tests: name `Test`, queue `default`, its id as the payload. */
+export const newJob = (id: string, extra?: Partial<QueueStore.NewJob>): QueueStore.NewJob => ({
+  id,
+  name: "Test",
+  queue: "default",
+  payload: JSON.stringify({ id }),
+  ...extra
+})
+
+/** What `withStore` can set on the store it builds. */
+export interface StoreOptions {
+  readonly url?: string
+  readonly deadSet?: Partial<QueueStore.DeadSetLimits>
+  readonly completed?: QueueStore.CompletedRetention
+  readonly promoteBatch?: number
+}
+
+/** Runs `body` with a store and its client on a fresh prefix of `server` (or of `options.url`). */
+export const withStore = <A, E>(
+  server: { readonly url: string; readonly prefix: () => string },
+  body: (
+    store: QueueStore.QueueStore["Service"],
+    io: IoRedis.IoRedis["Service"],
+    prefix: string
+  ) => Effect.Effect<A, E>,
+  options: StoreOptions = {}
+) =>
+  Effect.gen(function* () {
+    const prefix = server.prefix()
+    const context = yield* Layer.build(
+      quietBackend({
+        url: options.url ?? server.url,
+        prefix,
+        ...(options.deadSet === undefined ? {} : { deadSet: options.deadSet }),
+        ...(options.completed === undefined ? {} : { completed: options.completed }),
+        ...(options.promoteBatch === undefined ? {} : { promoteBatch: options.promoteBatch })
+      })
+    )
+    return yield* body(Context.get(context, QueueStore.QueueStore), Context.get(context, IoRedis.IoRedis), prefix)
+  }).pipe(Effect.scoped)
 
 /** A `redis-server` of this test's own, stopped when the scope closes. */
 export const ownServer = (args: ReadonlyArray<string> = []) =>
