@@ -7,6 +7,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import type { QueueStore } from "@effect-jobs/core"
 import { Effect, Option } from "effect"
 import type * as IoRedis from "../src/IoRedis.ts"
+import { scripts } from "../src/internal/scripts.ts"
 import * as RedisKeys from "../src/RedisKeys.ts"
 import { newJob, withStore as sharedWithStore } from "./helpers/effects.ts"
 import { testRedis } from "./helpers/redisServer.ts"
@@ -141,6 +142,22 @@ describe("quarantine on Redis", () => {
         assert.include(page.entries[0]?.reason, "not in a format this client reads")
         assert.strictEqual((yield* store.stats).leased, 1, "its lease is gone")
         assert.isTrue(Option.isNone(yield* store.get("odd")))
+      })
+    )
+  )
+
+  it.live("answers a resent set-aside as its first run did", () =>
+    withStore((store, io, prefix) =>
+      Effect.gen(function* () {
+        yield* store.enqueue([newJob("a")])
+        const [lease] = yield* claim(store)
+        const k = RedisKeys.queueKeys(prefix, "default")
+        const args = ["unreadable", lease!.id, lease!.token]
+        const first = yield* io.runScript(scripts().quarantine, [k.leases, k.token, k.quarantine], args)
+        const again = yield* io.runScript(scripts().quarantine, [k.leases, k.token, k.quarantine], args)
+        assert.deepStrictEqual(first, ["a"])
+        assert.deepStrictEqual(again, ["a"], "a lost reply's resend reports the same job set aside")
+        assert.strictEqual((yield* store.listQuarantine({ offset: 0, limit: 10 })).total, 1)
       })
     )
   )

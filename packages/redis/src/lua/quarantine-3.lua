@@ -14,7 +14,8 @@
   Returns the ids set aside (a lease not held is skipped: someone else settled it).
   Codes: -2 malformed arguments.
 
-  Running it twice sets nothing aside the second time: the tokens are gone.
+  Running it twice answers the same: an id no longer leased but in the quarantine was set
+  aside by the first run (nothing else puts an unleased id there while its reply is lost).
 ]]
 --- @include "time"
 
@@ -23,10 +24,13 @@ local now = nowMillis()
 local moved = {}
 for i = 2, #ARGV, 2 do
   local id = ARGV[i]
-  if redis.call("HGET", KEYS[2], id) == ARGV[i + 1] then
+  local held = redis.call("HGET", KEYS[2], id)
+  if held == ARGV[i + 1] then
     redis.call("ZREM", KEYS[1], id)
     redis.call("HDEL", KEYS[2], id)
     redis.call("HSET", KEYS[3], id, now .. "|" .. ARGV[1])
+    moved[#moved + 1] = id
+  elseif held == false and redis.call("HEXISTS", KEYS[3], id) == 1 then
     moved[#moved + 1] = id
   end
 end
